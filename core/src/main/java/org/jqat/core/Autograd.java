@@ -1,0 +1,156 @@
+package org.jqat.core;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Define-by-run reverse-mode differentiation. Each op that produces a tensor requiring a
+ * gradient attaches a {@link Node}: its inputs and a closure, written beside the op's forward,
+ * that maps the output gradient to input gradients. {@link #backward} walks the graph in
+ * reverse topological order, sums gradients where a tensor feeds several ops, accumulates into
+ * leaves' {@code grad}, and then releases every node so saved tensors can be collected.
+ */
+public final class Autograd {
+    private static final ThreadLocal<int[]> noGradDepth = ThreadLocal.withInitial(() -> new int[1]);
+
+    private Autograd() {
+    }
+
+    /** Maps the gradient of an op's output to the gradients of its inputs (null where not needed). */
+    @FunctionalInterface
+    public interface BackwardFn {
+        Tensor[] apply(Tensor gradOutput);
+    }
+
+    /** A recorded op: the tensors it read and how to differentiate it. */
+    static final class Node {
+        final String op;
+        Tensor[] inputs;
+        BackwardFn fn;
+
+        Node(String op, Tensor[] inputs, BackwardFn fn) {
+            this.op = op;
+            this.inputs = inputs;
+            this.fn = fn;
+        }
+
+        void release() {
+            inputs = null;
+            fn = null;
+        }
+    }
+
+    /** A scope with gradient recording off; closes back to the previous mode. */
+    @FunctionalInterface
+    public interface NoGrad extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** Turns gradient recording off on this thread until the returned scope is closed. */
+    public static NoGrad noGrad() {
+        int[] depth = noGradDepth.get();
+        depth[0]++;
+        return () -> depth[0]--;
+    }
+
+    /** Whether ops on this thread currently record a graph. */
+    public static boolean isGradEnabled() {
+        return noGradDepth.get()[0] == 0;
+    }
+
+    /**
+     * Attaches a node to {@code out} when recording is on and any input requires a gradient.
+     * Returns {@code out} for chaining.
+     */
+    static Tensor record(String op, Tensor out, BackwardFn fn, Tensor... inputs) {
+        if (!isGradEnabled()) {
+            return out;
+        }
+        boolean needed = false;
+        for (Tensor t : inputs) {
+            needed |= t != null && t.requiresGrad;
+        }
+        if (needed) {
+            out.requiresGrad = true;
+            out.node = new Node(op, inputs, fn);
+        }
+        return out;
+    }
+
+    /** Runs the backward pass from {@code root} with output gradient {@code seed}. */
+    static void backward(Tensor root, Tensor seed) {
+        if (!root.requiresGrad) {
+            throw new IllegalStateException("backward: the tensor does not require grad and has no graph "
+                    + "(was it computed under Autograd.noGrad(), or from tensors without requiresGrad?)");
+        }
+        List<Tensor> order = topologicalOrder(root);
+        Map<Tensor, Tensor> pending = new IdentityHashMap<>();
+        pending.put(root, seed);
+        try (NoGrad ignored = noGrad()) {
+            for (Tensor t : order) {
+                Tensor g = pending.remove(t);
+                Node node = t.node;
+                if (node == null) {
+                    if (g != null && t.requiresGrad) {
+                        t.accumulateGrad(g);
+                    }
+                    continue;
+                }
+                if (g != null) {
+                    Tensor[] grads = node.fn.apply(g);
+                    for (int i = 0; i < node.inputs.length; i++) {
+                        Tensor in = node.inputs[i];
+                        if (in == null || !in.requiresGrad || grads[i] == null) {
+                            continue;
+                        }
+                        checkGradShape(node.op, in, grads[i]);
+                        pending.merge(in, grads[i], Tensor::add);
+                    }
+                }
+                node.release();
+                t.node = null;
+            }
+        }
+    }
+
+    private static void checkGradShape(String op, Tensor input, Tensor grad) {
+        if (!java.util.Arrays.equals(input.shape, grad.shape)) {
+            throw new IllegalStateException("autograd: backward of " + op + " produced a gradient of shape "
+                    + Shape.str(grad.shape) + " for an input of shape " + Shape.str(input.shape));
+        }
+    }
+
+    /** Tensors reachable from root, each after every tensor that consumes it. */
+    private static List<Tensor> topologicalOrder(Tensor root) {
+        Set<Tensor> visited = Collections.newSetFromMap(new IdentityHashMap<>());
+        List<Tensor> post = new ArrayList<>();
+        // Iterative DFS: deep networks (ResNet-110) would overflow a recursive one.
+        ArrayDeque<Object[]> stack = new ArrayDeque<>();
+        stack.push(new Object[] {root, 0});
+        visited.add(root);
+        while (!stack.isEmpty()) {
+            Object[] frame = stack.peek();
+            Tensor t = (Tensor) frame[0];
+            int next = (Integer) frame[1];
+            Tensor[] inputs = t.node == null ? new Tensor[0] : t.node.inputs;
+            if (next < inputs.length) {
+                frame[1] = next + 1;
+                Tensor in = inputs[next];
+                if (in != null && in.requiresGrad && visited.add(in)) {
+                    stack.push(new Object[] {in, 0});
+                }
+            } else {
+                stack.pop();
+                post.add(t);
+            }
+        }
+        Collections.reverse(post);
+        return post;
+    }
+}

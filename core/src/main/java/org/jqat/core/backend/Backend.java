@@ -1,0 +1,173 @@
+package org.jqat.core.backend;
+
+/**
+ * The kernels a backend provides. Ops validate their arguments and compute every size before
+ * calling a kernel, so kernels can trust what they receive and do only arithmetic.
+ *
+ * <p>Conventions: buffers are contiguous row-major and start at element 0 unless a method
+ * takes an offset or strides; outputs are fully overwritten (never accumulated into) unless
+ * the method says otherwise; sizes may be zero. {@link ReferenceBackend} is the scalar oracle
+ * every fast backend is tested against.
+ */
+public interface Backend {
+
+    /** Short name used to select the backend, e.g. {@code "reference"}, {@code "cpu"}, {@code "cuda"}. */
+    String name();
+
+    /** The device whose memory this backend's kernels read and write. */
+    Device device();
+
+    /** Higher is preferred when choosing the default backend for a device. */
+    int priority();
+
+    /** Null when usable on this machine, otherwise why not (no GPU, library missing, ...). */
+    default String unavailableReason() {
+        return null;
+    }
+
+    /** A one-line description for {@code jqat info}: threads, vector width, library versions. */
+    default String describe() {
+        return name();
+    }
+
+    // ---- memory ---------------------------------------------------------------------------
+
+    /** New zero-filled storage of {@code size} elements. */
+    Storage allocate(int size);
+
+    /** Storage holding a copy of {@code data}. */
+    Storage upload(float[] data);
+
+    /** Copies {@code count} elements from {@code offset} into a new heap array. */
+    float[] download(Storage s, int offset, int count);
+
+    /**
+     * Strided copy of an N-d view: {@code dst[dstOffset + Σ i_d·dstStrides[d]] = src[srcOffset + Σ i_d·srcStrides[d]]}
+     * for every index of {@code shape}. Used by contiguous(), concat and slicing assignment.
+     */
+    void copy(int[] shape, Storage src, int srcOffset, int[] srcStrides,
+              Storage dst, int dstOffset, int[] dstStrides);
+
+    /** Sets {@code count} elements from {@code offset} to {@code value}. */
+    void fill(Storage dst, int offset, int count, float value);
+
+    // ---- elementwise ----------------------------------------------------------------------
+
+    /** {@code y[i] = op(x[i])} for i in [0, n). x and y may be the same storage. */
+    void unary(UnaryOp op, Storage x, Storage y, int n);
+
+    /** {@code gx[i] = gy[i] · op'(x[i])}; {@code y = op(x)} is passed for ops whose derivative uses it (exp, sqrt, tanh, sigmoid). */
+    void unaryBackward(UnaryOp op, Storage x, Storage y, Storage gy, Storage gx, int n);
+
+    /** {@code y[i] = min(max(x[i], lo), hi)}. */
+    void clamp(Storage x, Storage y, int n, float lo, float hi);
+
+    /** {@code gx[i] = lo <= x[i] <= hi ? gy[i] : 0}. */
+    void clampBackward(Storage x, Storage gy, Storage gx, int n, float lo, float hi);
+
+    /**
+     * Broadcasting binary op over {@code shape}: operands are read through strides (stride 0 on
+     * a broadcast axis) and the contiguous output {@code out} has that shape.
+     */
+    void binary(BinaryOp op, int[] shape, Storage a, int aOffset, int[] aStrides,
+                Storage b, int bOffset, int[] bStrides, Storage out);
+
+    /** {@code y[i] = x[i] · scale + shift}. */
+    void affine(Storage x, Storage y, int n, float scale, float shift);
+
+    // ---- reductions -----------------------------------------------------------------------
+
+    /**
+     * Reduces the middle axis of a contiguous {@code [outer, n, inner]} buffer into
+     * {@code out[outer, inner]}. n may be 0 only for SUM (giving 0).
+     */
+    void reduce(ReduceOp op, Storage x, int outer, int n, int inner, Storage out);
+
+    /** Index of the first maximum along the middle axis of {@code [outer, n, inner]}, stored as a float. */
+    void argmax(Storage x, int outer, int n, int inner, Storage out);
+
+    /** Per-channel sums of an NCHW-like {@code [n, c, hw]} buffer into {@code out[c]}. */
+    void channelSum(Storage x, int n, int c, int hw, Storage out);
+
+    // ---- linear algebra -------------------------------------------------------------------
+
+    /**
+     * {@code C = alpha·op(A)·op(B) + beta·C} with row-major leading dimensions, op being
+     * transpose when the flag is set. A is m×k after op, B is k×n after op, C is m×n. When
+     * beta is 0, C's old contents are ignored (NaN included).
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+              Storage a, int aOffset, int lda, Storage b, int bOffset, int ldb,
+              float beta, Storage c, int cOffset, int ldc);
+
+    // ---- softmax --------------------------------------------------------------------------
+
+    /** Softmax (or log-softmax) over each row of a contiguous {@code [rows, cols]} buffer. */
+    void softmax(Storage x, Storage y, int rows, int cols, boolean log);
+
+    /** Backward of {@link #softmax} given its output y and the output gradient gy. */
+    void softmaxBackward(Storage y, Storage gy, Storage gx, int rows, int cols, boolean log);
+
+    /**
+     * {@code out[r] = x[r·cols + index[r]]} for the rows of {@code [rows, cols]}; indices must be in range.
+     * The gradient of this pick is a scatter, done by {@link #scatterRows}.
+     */
+    void pickRows(Storage x, int rows, int cols, int[] index, Storage out);
+
+    /** {@code gx[r·cols + index[r]] += g[r]} on a gx that the caller zeroed. */
+    void scatterRows(Storage g, int rows, int cols, int[] index, Storage gx);
+
+    /**
+     * {@code torch.gather} on contiguous buffers: x is {@code [outer, nIn, inner]}, index and out
+     * are {@code [outer, nOut, inner]}; {@code out[o,j,i] = x[o, index[o,j,i], i]}.
+     */
+    void gather(Storage x, int outer, int nIn, int inner, int[] index, int nOut, Storage out);
+
+    /** Backward of {@link #gather}: {@code gx[o, index[o,j,i], i] += g[o,j,i]} on a zeroed gx. */
+    void gatherBackward(Storage g, int outer, int nIn, int inner, int[] index, int nOut, Storage gx);
+
+    // ---- convolution ----------------------------------------------------------------------
+
+    /** NCHW convolution; bias may be null. */
+    void conv2d(Conv2dShape s, Storage x, Storage w, Storage bias, Storage y);
+
+    /** Gradient with respect to the input. */
+    void conv2dBackwardData(Conv2dShape s, Storage gy, Storage w, Storage gx);
+
+    /** Gradient with respect to the weight. */
+    void conv2dBackwardWeight(Conv2dShape s, Storage x, Storage gy, Storage gw);
+
+    // ---- pooling --------------------------------------------------------------------------
+
+    /** Max pooling; padded positions never win (as PyTorch's implicit -inf padding). */
+    void maxPool2d(Pool2dShape s, Storage x, Storage y);
+
+    /** Routes each output gradient to the first maximum of its window (recomputed from x). */
+    void maxPool2dBackward(Pool2dShape s, Storage x, Storage gy, Storage gx);
+
+    /** Average pooling, padding counted in the divisor (PyTorch's count_include_pad=True). */
+    void avgPool2d(Pool2dShape s, Storage x, Storage y);
+
+    void avgPool2dBackward(Pool2dShape s, Storage gy, Storage gx);
+
+    // ---- batch normalisation --------------------------------------------------------------
+
+    /**
+     * Training-mode batch norm over {@code [n, c, hw]}: normalises with batch statistics and
+     * writes the per-channel batch mean and the biased variance (the caller updates running
+     * statistics) and 1/sqrt(var+eps) for the backward pass. gamma/beta may be null (affine=false).
+     */
+    void batchNormTrain(Storage x, int n, int c, int hw, Storage gamma, Storage beta, float eps,
+                        Storage y, Storage mean, Storage var, Storage invStd);
+
+    /** Eval-mode batch norm with given statistics. gamma/beta may be null. */
+    void batchNormEval(Storage x, int n, int c, int hw, Storage mean, Storage var,
+                       Storage gamma, Storage beta, float eps, Storage y);
+
+    /**
+     * Backward of training-mode batch norm. Writes gx (may be null when not needed) and the
+     * per-channel gradients of gamma and beta (either may be null).
+     */
+    void batchNormBackward(Storage x, Storage gy, int n, int c, int hw, Storage gamma,
+                           Storage mean, Storage invStd, Storage gx, Storage gGamma, Storage gBeta);
+}
