@@ -112,6 +112,18 @@ public final class Functional {
         return Losses.mse(input, target);
     }
 
+    /**
+     * Uniform fake quantization {@code y = rint(clamp((x − β)/s, qmin, qmax))·s + β} in one fused
+     * kernel, with the straight-through gradient for x and LSQ's gradient for s and β (scaled by
+     * {@code gradScale}). {@code axis} is the channel axis for per-channel scales, or -1 for one
+     * scale per tensor; offset may be null. With {@code stepGradInside = false} the step gets no
+     * gradient from inside the range (PACT's clip gradient).
+     */
+    public static Tensor fakeQuantize(Tensor x, Tensor scale, Tensor offset, int axis, float qmin, float qmax,
+                                      float gradScale, boolean stepGradInside) {
+        return FakeQuant.fakeQuantize(x, scale, offset, axis, qmin, qmax, gradScale, stepGradInside);
+    }
+
     /** Expands a one- or two-element size argument to (height, width). */
     static int[] pair(String name, int[] v) {
         if (v.length == 1) {

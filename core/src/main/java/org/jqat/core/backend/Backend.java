@@ -170,4 +170,25 @@ public interface Backend {
      */
     void batchNormBackward(Storage x, Storage gy, int n, int c, int hw, Storage gamma,
                            Storage mean, Storage invStd, Storage gx, Storage gGamma, Storage gBeta);
+
+    // ---- fake quantization ----------------------------------------------------------------
+
+    /** A zeroed mask of {@code size} bits on this backend's device. */
+    BitMask allocateMask(int size);
+
+    /**
+     * Fake-quantize forward in one pass (see {@link FakeQuantShape} for the formula): writes y
+     * and sets mask bit i where {@code qmin <= v_i <= qmax}. scale and offset hold one value per
+     * channel; offset may be null (β = 0).
+     */
+    void fakeQuantize(FakeQuantShape s, Storage x, Storage scale, Storage offset, Storage y, BitMask mask);
+
+    /**
+     * Fake-quantize backward in one pass: {@code gx = mask ? gy : 0}; per channel,
+     * {@code gScale = gradScale·Σ gy·(inside ? (stepGradInside ? q − v : 0) : q)} and
+     * {@code gOffset = gradScale·Σ gy·(inside ? 0 : 1)}. Any of gx, gScale, gOffset may be null when not
+     * needed; offset may be null (β = 0).
+     */
+    void fakeQuantizeBackward(FakeQuantShape s, Storage x, Storage gy, Storage scale, Storage offset, BitMask mask,
+                              Storage gx, Storage gScale, Storage gOffset);
 }

@@ -683,6 +683,81 @@ public class ReferenceBackend implements Backend {
         }
     }
 
+    // ---- fake quantization ----------------------------------------------------------------
+
+    @Override
+    public BitMask allocateMask(int size) {
+        return new HeapBitMask(size);
+    }
+
+    @Override
+    public void fakeQuantize(FakeQuantShape s, Storage x, Storage scale, Storage offset, Storage y, BitMask mask) {
+        float[] in = HeapStorage.of(x);
+        float[] st = HeapStorage.of(scale);
+        float[] off = offset == null ? null : HeapStorage.of(offset);
+        float[] out = HeapStorage.of(y);
+        HeapBitMask m = (HeapBitMask) mask;
+        java.util.Arrays.fill(m.words(), 0L);
+        for (int o = 0; o < s.outer(); o++) {
+            for (int c = 0; c < s.channels(); c++) {
+                float step = st[c];
+                float beta = off == null ? 0f : off[c];
+                for (int i = 0; i < s.inner(); i++) {
+                    int k = (o * s.channels() + c) * s.inner() + i;
+                    float v = (in[k] - beta) / step;
+                    boolean inside = v >= s.qmin() && v <= s.qmax();
+                    float q = (float) Math.rint(Math.min(Math.max(v, s.qmin()), s.qmax()));
+                    out[k] = q * step + beta;
+                    if (inside) {
+                        m.words()[k >>> 6] |= 1L << (k & 63);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void fakeQuantizeBackward(FakeQuantShape s, Storage x, Storage gy, Storage scale, Storage offset, BitMask mask,
+                                     Storage gx, Storage gScale, Storage gOffset) {
+        float[] in = HeapStorage.of(x);
+        float[] g = HeapStorage.of(gy);
+        float[] st = HeapStorage.of(scale);
+        float[] off = offset == null ? null : HeapStorage.of(offset);
+        float[] rx = gx == null ? null : HeapStorage.of(gx);
+        double[] sumScale = new double[s.channels()];
+        double[] sumOffset = new double[s.channels()];
+        for (int o = 0; o < s.outer(); o++) {
+            for (int c = 0; c < s.channels(); c++) {
+                float step = st[c];
+                float beta = off == null ? 0f : off[c];
+                for (int i = 0; i < s.inner(); i++) {
+                    int k = (o * s.channels() + c) * s.inner() + i;
+                    boolean inside = mask.get(k);
+                    if (rx != null) {
+                        rx[k] = inside ? g[k] : 0f;
+                    }
+                    float v = (in[k] - beta) / step;
+                    if (inside) {
+                        if (s.stepGradInside()) {
+                            sumScale[c] += (double) g[k] * ((float) Math.rint(v) - v);
+                        }
+                    } else {
+                        sumScale[c] += (double) g[k] * (v < s.qmin() ? s.qmin() : s.qmax());
+                        sumOffset[c] += g[k];
+                    }
+                }
+            }
+        }
+        for (int c = 0; c < s.channels(); c++) {
+            if (gScale != null) {
+                HeapStorage.of(gScale)[c] = (float) (sumScale[c] * s.gradScale());
+            }
+            if (gOffset != null) {
+                HeapStorage.of(gOffset)[c] = (float) (sumOffset[c] * s.gradScale());
+            }
+        }
+    }
+
     // ---- index helpers --------------------------------------------------------------------
 
     static int numel(int[] shape) {
