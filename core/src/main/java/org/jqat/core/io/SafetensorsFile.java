@@ -36,6 +36,10 @@ import java.util.stream.Collectors;
  * in on use and the mapping is released by the garbage collector once neither this object nor
  * any entry is reachable); smaller files are read into the heap. Gaps between tensors are
  * tolerated; unknown keys inside an entry are ignored, as the reference implementation does.
+ *
+ * <p>As with any memory map, truncating a mapped file while it is being read makes the JVM
+ * raise an {@link InternalError} on access; replace files atomically (as
+ * {@link SafetensorsWriter#write} does) instead of rewriting them in place.
  */
 public final class SafetensorsFile implements AutoCloseable {
 
@@ -101,7 +105,11 @@ public final class SafetensorsFile implements AutoCloseable {
      * @throws SafetensorsException if the content is malformed
      */
     public static SafetensorsFile fromBytes(String source, byte[] content) {
-        return parse(source, null, MemorySegment.ofArray(content), false);
+        try {
+            return parse(source, null, MemorySegment.ofArray(content), false);
+        } catch (OutOfMemoryError e) {
+            throw new SafetensorsException(source, null, "not enough memory to parse the header", e);
+        }
     }
 
     private static SafetensorsFile parse(String source, Path path, MemorySegment all, boolean mapped) {

@@ -55,6 +55,11 @@ public final class SafetensorsWriter {
         long byteSize() {
             return numel * dtype.byteSize();
         }
+
+        /** Payload units to copy; differs from numel when raw bytes stand in for wider elements. */
+        long unitCount() {
+            return byteSize() / srcLayout.byteSize();
+        }
     }
 
     private final Map<String, String> metadata = new LinkedHashMap<>();
@@ -284,7 +289,7 @@ public final class SafetensorsWriter {
         MemorySegment.copy(header, 0, dst, ValueLayout.JAVA_BYTE, 8, header.length);
         long pos = 8 + header.length;
         for (Pending p : tensors.values()) {
-            MemorySegment.copy(p.payload(), p.srcLayout(), 0, dst, p.dstLayout(), pos, p.numel());
+            MemorySegment.copy(p.payload(), p.srcLayout(), 0, dst, p.dstLayout(), pos, p.unitCount());
             pos += p.byteSize();
         }
         return out;
@@ -344,12 +349,12 @@ public final class SafetensorsWriter {
         byte[] chunk = new byte[(int) Math.min(CHUNK_BYTES, Math.max(8, dataBytes()))];
         MemorySegment chunkSegment = MemorySegment.ofArray(chunk);
         for (Pending p : tensors.values()) {
-            int elementSize = p.dtype().byteSize();
-            long perChunk = chunk.length / elementSize;
-            for (long done = 0; done < p.numel(); ) {
-                long n = Math.min(perChunk, p.numel() - done);
-                MemorySegment.copy(p.payload(), p.srcLayout(), done * elementSize, chunkSegment, p.dstLayout(), 0, n);
-                writeAll(ch, ByteBuffer.wrap(chunk, 0, (int) (n * elementSize)));
+            int unitSize = (int) p.srcLayout().byteSize();
+            long perChunk = chunk.length / unitSize;
+            for (long done = 0; done < p.unitCount(); ) {
+                long n = Math.min(perChunk, p.unitCount() - done);
+                MemorySegment.copy(p.payload(), p.srcLayout(), done * unitSize, chunkSegment, p.dstLayout(), 0, n);
+                writeAll(ch, ByteBuffer.wrap(chunk, 0, (int) (n * unitSize)));
                 done += n;
             }
         }

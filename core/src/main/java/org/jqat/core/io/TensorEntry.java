@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.function.IntFunction;
 
 /**
  * One tensor of a safetensors file: its name, dtype, shape and raw little-endian bytes, with
@@ -91,8 +92,9 @@ public final class TensorEntry {
 
     /** A copy of the raw little-endian bytes. */
     public byte[] toByteArray() {
-        checkArrayLength(data.byteSize(), "bytes");
-        return data.toArray(ValueLayout.JAVA_BYTE);
+        byte[] out = allocate(checkArrayLength(data.byteSize(), "bytes"), byte[]::new);
+        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, 0, out, 0, out.length);
+        return out;
     }
 
     /**
@@ -104,7 +106,7 @@ public final class TensorEntry {
      */
     public float[] toFloatArray() {
         int n = checkArrayLength(numel, "elements");
-        float[] out = new float[n];
+        float[] out = allocate(n, float[]::new);
         switch (dtype) {
             case F32 -> MemorySegment.copy(data, F32_LE, 0, out, 0, n);
             case F16 -> {
@@ -160,7 +162,7 @@ public final class TensorEntry {
      */
     public double[] toDoubleArray() {
         int n = checkArrayLength(numel, "elements");
-        double[] out = new double[n];
+        double[] out = allocate(n, double[]::new);
         switch (dtype) {
             case F64 -> MemorySegment.copy(data, F64_LE, 0, out, 0, n);
             case F32 -> {
@@ -216,7 +218,7 @@ public final class TensorEntry {
     public long[] toLongArray() {
         requireIntegral("long");
         int n = checkArrayLength(numel, "elements");
-        long[] out = new long[n];
+        long[] out = allocate(n, long[]::new);
         switch (dtype) {
             case I64 -> MemorySegment.copy(data, I64_LE, 0, out, 0, n);
             case I32 -> {
@@ -254,7 +256,7 @@ public final class TensorEntry {
     public int[] toIntArray() {
         requireIntegral("int");
         int n = checkArrayLength(numel, "elements");
-        int[] out = new int[n];
+        int[] out = allocate(n, int[]::new);
         switch (dtype) {
             case I32 -> MemorySegment.copy(data, I32_LE, 0, out, 0, n);
             case I64 -> {
@@ -312,6 +314,15 @@ public final class TensorEntry {
             throw error("has " + count + " " + what + ", more than a Java array can hold");
         }
         return (int) count;
+    }
+
+    /** Allocates a result array, reporting a too-large tensor as a SafetensorsException rather than a crash. */
+    private <A> A allocate(int n, IntFunction<A> constructor) {
+        try {
+            return constructor.apply(n);
+        } catch (OutOfMemoryError e) {
+            throw new SafetensorsException(source, name, "not enough heap for " + n + " elements", e);
+        }
     }
 
     private SafetensorsException error(String problem) {

@@ -1,0 +1,15 @@
+package org.jqat.core.conformance;
+
+/** The outcome of one golden case, with the worst errors seen over every compared tensor. */
+public record CaseResult(Status status, double maxAbsError, double maxRelError, String detail) {
+
+    public enum Status { PASS, FAIL, SKIP }
+
+    public static CaseResult skip(String why) {
+        return new CaseResult(Status.SKIP, 0, 0, why);
+    }
+
+    public static CaseResult fail(String why) {
+        return new CaseResult(Status.FAIL, Double.NaN, Double.NaN, why);
+    }
+}
