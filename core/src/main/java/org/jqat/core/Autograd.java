@@ -45,6 +45,12 @@ public final class Autograd {
         }
     }
 
+    /** Stands in for a node after backward released it, so a second backward fails loudly instead of doing nothing. */
+    static final Node RELEASED = new Node("released", new Tensor[0], g -> {
+        throw new IllegalStateException("backward through a graph that was already released: call backward once per "
+                + "forward pass (the graph and its saved tensors are freed by the first backward)");
+    });
+
     /** A scope with gradient recording off; closes back to the previous mode. */
     @FunctionalInterface
     public interface NoGrad extends AutoCloseable {
@@ -102,7 +108,7 @@ public final class Autograd {
                     }
                     continue;
                 }
-                if (g != null) {
+                if (g != null || node == RELEASED) {
                     Tensor[] grads = node.fn.apply(g);
                     for (int i = 0; i < node.inputs.length; i++) {
                         Tensor in = node.inputs[i];
@@ -113,8 +119,10 @@ public final class Autograd {
                         pending.merge(in, grads[i], Tensor::add);
                     }
                 }
-                node.release();
-                t.node = null;
+                if (node != RELEASED) {
+                    node.release();
+                    t.node = RELEASED;
+                }
             }
         }
     }
