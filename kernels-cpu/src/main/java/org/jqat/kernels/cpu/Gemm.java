@@ -10,7 +10,7 @@ package org.jqat.kernels.cpu;
  */
 final class Gemm {
     static final int KC = 128;
-    static final int MC = 20 * GemmMicroKernel.MR;
+    static final int MC = 16 * GemmMicroKernel.MR;
     static final int NC = 2048;
     /** Below this many multiply-adds the hand-off to another thread costs more than it saves. */
     private static final long PARALLEL_MIN_FLOPS = 1L << 21;
