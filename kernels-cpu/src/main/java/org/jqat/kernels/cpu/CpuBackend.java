@@ -45,6 +45,10 @@ public final class CpuBackend implements Backend {
                 + WorkerPool.SHARED.threads() + " threads";
     }
 
+    private static float[] orNull(Storage s) {
+        return s == null ? null : HeapStorage.of(s);
+    }
+
     // ---- memory ---------------------------------------------------------------------------
 
     @Override
@@ -65,7 +69,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void copy(int[] shape, Storage src, int srcOffset, int[] srcStrides,
                      Storage dst, int dstOffset, int[] dstStrides) {
-        scalar.copy(shape, src, srcOffset, srcStrides, dst, dstOffset, dstStrides);
+        StridedKernels.copy(shape, HeapStorage.of(src), srcOffset, srcStrides, HeapStorage.of(dst), dstOffset, dstStrides);
     }
 
     @Override
@@ -77,40 +81,40 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void unary(UnaryOp op, Storage x, Storage y, int n) {
-        scalar.unary(op, x, y, n);
+        ElementwiseKernels.unary(op, HeapStorage.of(x), HeapStorage.of(y), n);
     }
 
     @Override
     public void unaryBackward(UnaryOp op, Storage x, Storage y, Storage gy, Storage gx, int n) {
-        scalar.unaryBackward(op, x, y, gy, gx, n);
+        ElementwiseKernels.unaryBackward(op, HeapStorage.of(x), y == null ? null : HeapStorage.of(y), HeapStorage.of(gy), HeapStorage.of(gx), n);
     }
 
     @Override
     public void clamp(Storage x, Storage y, int n, float lo, float hi) {
-        scalar.clamp(x, y, n, lo, hi);
+        ElementwiseKernels.clamp(HeapStorage.of(x), HeapStorage.of(y), n, lo, hi);
     }
 
     @Override
     public void clampBackward(Storage x, Storage gy, Storage gx, int n, float lo, float hi) {
-        scalar.clampBackward(x, gy, gx, n, lo, hi);
+        ElementwiseKernels.clampBackward(HeapStorage.of(x), HeapStorage.of(gy), HeapStorage.of(gx), n, lo, hi);
     }
 
     @Override
     public void binary(BinaryOp op, int[] shape, Storage a, int aOffset, int[] aStrides,
                        Storage b, int bOffset, int[] bStrides, Storage out) {
-        scalar.binary(op, shape, a, aOffset, aStrides, b, bOffset, bStrides, out);
+        StridedKernels.binary(op, shape, HeapStorage.of(a), aOffset, aStrides, HeapStorage.of(b), bOffset, bStrides, HeapStorage.of(out));
     }
 
     @Override
     public void affine(Storage x, Storage y, int n, float scale, float shift) {
-        scalar.affine(x, y, n, scale, shift);
+        ElementwiseKernels.affine(HeapStorage.of(x), HeapStorage.of(y), n, scale, shift);
     }
 
     // ---- reductions -----------------------------------------------------------------------
 
     @Override
     public void reduce(ReduceOp op, Storage x, int outer, int n, int inner, Storage out) {
-        scalar.reduce(op, x, outer, n, inner, out);
+        Reductions.reduce(op, HeapStorage.of(x), outer, n, inner, HeapStorage.of(out));
     }
 
     @Override
@@ -120,7 +124,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void channelSum(Storage x, int n, int c, int hw, Storage out) {
-        scalar.channelSum(x, n, c, hw, out);
+        Reductions.channelSum(HeapStorage.of(x), n, c, hw, HeapStorage.of(out));
     }
 
     // ---- linear algebra -------------------------------------------------------------------
@@ -169,39 +173,39 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void conv2d(Conv2dShape s, Storage x, Storage w, Storage bias, Storage y) {
-        scalar.conv2d(s, x, w, bias, y);
+        Conv2dKernels.forward(s, HeapStorage.of(x), HeapStorage.of(w), bias == null ? null : HeapStorage.of(bias), HeapStorage.of(y));
     }
 
     @Override
     public void conv2dBackwardData(Conv2dShape s, Storage gy, Storage w, Storage gx) {
-        scalar.conv2dBackwardData(s, gy, w, gx);
+        Conv2dKernels.backwardData(s, HeapStorage.of(gy), HeapStorage.of(w), HeapStorage.of(gx));
     }
 
     @Override
     public void conv2dBackwardWeight(Conv2dShape s, Storage x, Storage gy, Storage gw) {
-        scalar.conv2dBackwardWeight(s, x, gy, gw);
+        Conv2dKernels.backwardWeight(s, HeapStorage.of(x), HeapStorage.of(gy), HeapStorage.of(gw));
     }
 
     // ---- pooling --------------------------------------------------------------------------
 
     @Override
     public void maxPool2d(Pool2dShape s, Storage x, Storage y) {
-        scalar.maxPool2d(s, x, y);
+        PoolKernels.maxForward(s, HeapStorage.of(x), HeapStorage.of(y));
     }
 
     @Override
     public void maxPool2dBackward(Pool2dShape s, Storage x, Storage gy, Storage gx) {
-        scalar.maxPool2dBackward(s, x, gy, gx);
+        PoolKernels.maxBackward(s, HeapStorage.of(x), HeapStorage.of(gy), HeapStorage.of(gx));
     }
 
     @Override
     public void avgPool2d(Pool2dShape s, Storage x, Storage y) {
-        scalar.avgPool2d(s, x, y);
+        PoolKernels.avgForward(s, HeapStorage.of(x), HeapStorage.of(y));
     }
 
     @Override
     public void avgPool2dBackward(Pool2dShape s, Storage gy, Storage gx) {
-        scalar.avgPool2dBackward(s, gy, gx);
+        PoolKernels.avgBackward(s, HeapStorage.of(gy), HeapStorage.of(gx));
     }
 
     // ---- batch normalisation --------------------------------------------------------------
@@ -209,19 +213,22 @@ public final class CpuBackend implements Backend {
     @Override
     public void batchNormTrain(Storage x, int n, int c, int hw, Storage gamma, Storage beta, float eps,
                                Storage y, Storage mean, Storage var, Storage invStd) {
-        scalar.batchNormTrain(x, n, c, hw, gamma, beta, eps, y, mean, var, invStd);
+        BatchNormKernels.train(HeapStorage.of(x), n, c, hw, orNull(gamma), orNull(beta), eps, HeapStorage.of(y),
+                HeapStorage.of(mean), HeapStorage.of(var), HeapStorage.of(invStd));
     }
 
     @Override
     public void batchNormEval(Storage x, int n, int c, int hw, Storage mean, Storage var,
                               Storage gamma, Storage beta, float eps, Storage y) {
-        scalar.batchNormEval(x, n, c, hw, mean, var, gamma, beta, eps, y);
+        BatchNormKernels.eval(HeapStorage.of(x), n, c, hw, HeapStorage.of(mean), HeapStorage.of(var), orNull(gamma),
+                orNull(beta), eps, HeapStorage.of(y));
     }
 
     @Override
     public void batchNormBackward(Storage x, Storage gy, int n, int c, int hw, Storage gamma,
                                   Storage mean, Storage invStd, Storage gx, Storage gGamma, Storage gBeta) {
-        scalar.batchNormBackward(x, gy, n, c, hw, gamma, mean, invStd, gx, gGamma, gBeta);
+        BatchNormKernels.backward(HeapStorage.of(x), HeapStorage.of(gy), n, c, hw, orNull(gamma), HeapStorage.of(mean),
+                HeapStorage.of(invStd), orNull(gx), orNull(gGamma), orNull(gBeta));
     }
 
     // ---- fake quantization ----------------------------------------------------------------
@@ -233,12 +240,14 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void fakeQuantize(FakeQuantShape s, Storage x, Storage scale, Storage offset, Storage y, BitMask mask) {
-        scalar.fakeQuantize(s, x, scale, offset, y, mask);
+        FakeQuantKernels.forward(s, HeapStorage.of(x), HeapStorage.of(scale), orNull(offset), HeapStorage.of(y),
+                HeapBitMask.of(mask));
     }
 
     @Override
     public void fakeQuantizeBackward(FakeQuantShape s, Storage x, Storage gy, Storage scale, Storage offset, BitMask mask,
                                      Storage gx, Storage gScale, Storage gOffset) {
-        scalar.fakeQuantizeBackward(s, x, gy, scale, offset, mask, gx, gScale, gOffset);
+        FakeQuantKernels.backward(s, HeapStorage.of(x), HeapStorage.of(gy), HeapStorage.of(scale), orNull(offset),
+                HeapBitMask.of(mask), orNull(gx), orNull(gScale), orNull(gOffset));
     }
 }

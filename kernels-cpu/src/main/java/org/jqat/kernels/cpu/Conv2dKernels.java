@@ -1,0 +1,124 @@
+package org.jqat.kernels.cpu;
+
+import java.util.Arrays;
+import org.jqat.core.backend.Conv2dShape;
+
+/**
+ * NCHW convolution as per-image GEMMs. The batch is the parallel axis (each image's GEMM runs
+ * serially on one worker, so small per-image matrices never pay a thread hand-off); 1×1/stride-1
+ * unpadded layers multiply the input directly, other kernels go through {@link Im2col} into a
+ * per-thread column buffer, and depthwise layers use {@link DepthwiseConv}.
+ */
+final class Conv2dKernels {
+    private Conv2dKernels() {
+    }
+
+    static boolean pointwise(Conv2dShape s) {
+        return s.kh() == 1 && s.kw() == 1 && s.strideH() == 1 && s.strideW() == 1 && s.padH() == 0 && s.padW() == 0;
+    }
+
+    static boolean depthwise(Conv2dShape s) {
+        return s.groups() > 1 && s.groups() == s.cIn() && s.groups() == s.cOut();
+    }
+
+    static void forward(Conv2dShape s, float[] x, float[] w, float[] bias, float[] y) {
+        if (depthwise(s)) {
+            DepthwiseConv.forward(s, x, w, bias, y);
+            return;
+        }
+        int hw = s.h() * s.w(), ohw = s.outH() * s.outW();
+        int cig = s.cInPerGroup(), cog = s.cOutPerGroup(), kk = cig * s.kh() * s.kw();
+        boolean direct = pointwise(s);
+        WorkerPool.SHARED.run(s.n(), n -> {
+            float[] col = direct ? null : Scratch.get(0, kk * ohw);
+            for (int g = 0; g < s.groups(); g++) {
+                int xOff = (n * s.cIn() + g * cig) * hw;
+                int yOff = (n * s.cOut() + g * cog) * ohw;
+                float beta = 0f;
+                if (bias != null) {
+                    for (int co = 0; co < cog; co++) {
+                        Arrays.fill(y, yOff + co * ohw, yOff + (co + 1) * ohw, bias[g * cog + co]);
+                    }
+                    beta = 1f;
+                }
+                if (direct) {
+                    Gemm.serial(false, false, cog, ohw, cig, 1f, w, g * cog * kk, kk, x, xOff, ohw, beta, y, yOff, ohw);
+                } else {
+                    Im2col.im2col(s, x, xOff, cig, col);
+                    Gemm.serial(false, false, cog, ohw, kk, 1f, w, g * cog * kk, kk, col, 0, ohw, beta, y, yOff, ohw);
+                }
+            }
+        });
+    }
+
+    static void backwardData(Conv2dShape s, float[] gy, float[] w, float[] gx) {
+        if (depthwise(s)) {
+            DepthwiseConv.backwardData(s, gy, w, gx);
+            return;
+        }
+        int hw = s.h() * s.w(), ohw = s.outH() * s.outW();
+        int cig = s.cInPerGroup(), cog = s.cOutPerGroup(), kk = cig * s.kh() * s.kw();
+        boolean direct = pointwise(s);
+        WorkerPool.SHARED.run(s.n(), n -> {
+            float[] col = direct ? null : Scratch.get(0, kk * ohw);
+            for (int g = 0; g < s.groups(); g++) {
+                int gxOff = (n * s.cIn() + g * cig) * hw;
+                int gyOff = (n * s.cOut() + g * cog) * ohw;
+                if (direct) {
+                    Gemm.serial(true, false, cig, ohw, cog, 1f, w, g * cog * kk, kk, gy, gyOff, ohw, 0f, gx, gxOff, hw);
+                } else {
+                    Gemm.serial(true, false, kk, ohw, cog, 1f, w, g * cog * kk, kk, gy, gyOff, ohw, 0f, col, 0, ohw);
+                    Arrays.fill(gx, gxOff, gxOff + cig * hw, 0f);
+                    Im2col.col2im(s, col, gx, gxOff, cig);
+                }
+            }
+        });
+    }
+
+    /**
+     * The weight gradient sums over the batch, so the batch is cut into a fixed number of
+     * contiguous slices (one per thread), each accumulating into its own partial; partials are
+     * then added in slice order, which keeps the result reproducible for a given thread count.
+     */
+    static void backwardWeight(Conv2dShape s, float[] x, float[] gy, float[] gw) {
+        if (depthwise(s)) {
+            DepthwiseConv.backwardWeight(s, x, gy, gw);
+            return;
+        }
+        int size = s.weightSize();
+        if (s.n() == 0) {
+            Arrays.fill(gw, 0, size, 0f);
+            return;
+        }
+        int hw = s.h() * s.w(), ohw = s.outH() * s.outW();
+        int cig = s.cInPerGroup(), cog = s.cOutPerGroup(), kk = cig * s.kh() * s.kw();
+        boolean direct = pointwise(s);
+        int slices = Math.min(s.n(), WorkerPool.SHARED.threads());
+        float[][] partial = new float[slices][];
+        partial[0] = gw;
+        for (int p = 1; p < slices; p++) {
+            partial[p] = new float[size];
+        }
+        WorkerPool.SHARED.run(slices, p -> {
+            float[] acc = partial[p];
+            int lo = (int) ((long) s.n() * p / slices), hi = (int) ((long) s.n() * (p + 1) / slices);
+            float[] col = direct ? null : Scratch.get(0, kk * ohw);
+            for (int n = lo; n < hi; n++) {
+                float beta = n == lo ? 0f : 1f;
+                for (int g = 0; g < s.groups(); g++) {
+                    int xOff = (n * s.cIn() + g * cig) * hw;
+                    int gyOff = (n * s.cOut() + g * cog) * ohw;
+                    if (direct) {
+                        Gemm.serial(false, true, cog, cig, ohw, 1f, gy, gyOff, ohw, x, xOff, hw, beta, acc, g * cog * kk, kk);
+                    } else {
+                        Im2col.im2col(s, x, xOff, cig, col);
+                        Gemm.serial(false, true, cog, kk, ohw, 1f, gy, gyOff, ohw, col, 0, ohw, beta, acc, g * cog * kk, kk);
+                    }
+                }
+            }
+        });
+        for (int p = 1; p < slices; p++) {
+            ElementwiseKernels.addInto(partial[p], 0, gw, 0, size);
+        }
+    }
+}

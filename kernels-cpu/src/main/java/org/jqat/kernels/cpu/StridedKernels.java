@@ -1,0 +1,126 @@
+package org.jqat.kernels.cpu;
+
+import org.jqat.core.backend.BinaryOp;
+
+/**
+ * Strided N-d kernels (broadcasting binary ops and view copies). Dimensions are first coalesced:
+ * size-1 axes dropped and neighbours merged where every operand steps through them as one, so an
+ * NCHW + per-channel broadcast becomes rows of length H·W with a scalar operand, and a contiguous
+ * copy becomes one {@code arraycopy}. Rows then run through vector row kernels.
+ */
+final class StridedKernels {
+    private StridedKernels() {
+    }
+
+    /** Coalesced layout: shape[0..rank) and one stride row per operand. */
+    private record Layout(int rank, int[] shape, int[][] strides) {
+        int inner() {
+            return rank == 0 ? 1 : shape[rank - 1];
+        }
+
+        int innerStride(int op) {
+            return rank == 0 ? 0 : strides[op][rank - 1];
+        }
+
+        int rows() {
+            int r = 1;
+            for (int d = 0; d < rank - 1; d++) {
+                r *= shape[d];
+            }
+            return r;
+        }
+
+        /** Offset of operand op at the start of row {@code row}. */
+        int rowOffset(int op, int row) {
+            int off = 0;
+            for (int d = rank - 2; d >= 0; d--) {
+                int i = row % shape[d];
+                row /= shape[d];
+                off += i * strides[op][d];
+            }
+            return off;
+        }
+    }
+
+    private static Layout coalesce(int[] shape, int[]... strides) {
+        int ops = strides.length;
+        int[] sh = new int[shape.length];
+        int[][] st = new int[ops][shape.length];
+        int rank = 0;
+        for (int d = 0; d < shape.length; d++) {
+            if (shape[d] == 1) {
+                continue;
+            }
+            boolean merge = rank > 0;
+            for (int o = 0; o < ops && merge; o++) {
+                merge = st[o][rank - 1] == strides[o][d] * shape[d];
+            }
+            if (merge) {
+                sh[rank - 1] *= shape[d];
+                for (int o = 0; o < ops; o++) {
+                    st[o][rank - 1] = strides[o][d];
+                }
+            } else {
+                sh[rank] = shape[d];
+                for (int o = 0; o < ops; o++) {
+                    st[o][rank] = strides[o][d];
+                }
+                rank++;
+            }
+        }
+        return new Layout(rank, sh, st);
+    }
+
+    static int[] contiguousStrides(int[] shape) {
+        int[] s = new int[shape.length];
+        int acc = 1;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            s[d] = acc;
+            acc *= shape[d];
+        }
+        return s;
+    }
+
+    private static int rowsPerPart(int inner) {
+        return Math.max(1, ElementwiseKernels.GRAIN / Math.max(1, inner));
+    }
+
+    static void binary(BinaryOp op, int[] shape, float[] a, int aOff, int[] aStr, float[] b, int bOff, int[] bStr,
+                       float[] out) {
+        for (int d : shape) {
+            if (d == 0) {
+                return;
+            }
+        }
+        Layout l = coalesce(shape, aStr, bStr, contiguousStrides(shape));
+        int inner = l.inner(), rows = l.rows(), as = l.innerStride(0), bs = l.innerStride(1);
+        Parallel.forRange(rows, rowsPerPart(inner), (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                ElementwiseKernels.binaryRow(op, a, aOff + l.rowOffset(0, r), as, b, bOff + l.rowOffset(1, r), bs,
+                        out, l.rowOffset(2, r), inner);
+            }
+        });
+    }
+
+    static void copy(int[] shape, float[] src, int srcOff, int[] srcStr, float[] dst, int dstOff, int[] dstStr) {
+        for (int d : shape) {
+            if (d == 0) {
+                return;
+            }
+        }
+        Layout l = coalesce(shape, srcStr, dstStr);
+        int inner = l.inner(), rows = l.rows(), ss = l.innerStride(0), ds = l.innerStride(1);
+        Parallel.forRange(rows, rowsPerPart(inner), (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                int s = srcOff + l.rowOffset(0, r), t = dstOff + l.rowOffset(1, r);
+                if (ss == 1 && ds == 1) {
+                    System.arraycopy(src, s, dst, t, inner);
+                } else {
+                    for (int i = 0; i < inner; i++) {
+                        dst[t + i * ds] = src[s + i * ss];
+                    }
+                }
+            }
+        });
+    }
+}
