@@ -1,0 +1,106 @@
+package org.jqat.datasets.download;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import org.jqat.datasets.DatasetException;
+
+/**
+ * Fetches a file over HTTP(S) and verifies its published MD5, as torchvision does. A file that
+ * is already there with the right checksum is never fetched again. The body goes to a temporary
+ * file in the target's own directory and is renamed into place only after the checksum
+ * matches, so an interrupted or corrupt download never leaves a half-written target (the
+ * temporary file is deleted on every failure).
+ */
+public final class Downloader {
+    private final HttpClient client;
+    private final Duration requestTimeout;
+
+    public Downloader() {
+        this(HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
+                .connectTimeout(Duration.ofSeconds(30)).build(), Duration.ofMinutes(30));
+    }
+
+    public Downloader(HttpClient client, Duration requestTimeout) {
+        this.client = client;
+        this.requestTimeout = requestTimeout;
+    }
+
+    /**
+     * Makes {@code target} hold the file at {@code uri} with MD5 {@code md5}: returns at once if
+     * it already does, else downloads, verifies and atomically renames into place.
+     *
+     * @return {@code true} if a download happened
+     * @throws DatasetException on HTTP errors, dropped connections or checksum mismatch
+     */
+    public boolean fetch(URI uri, Path target, String md5) {
+        try {
+            if (Checksums.matches(target, md5)) {
+                return false;
+            }
+            Path dir = target.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".part");
+            try {
+                download(uri, tmp, md5);
+                try {
+                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+                return true;
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new DatasetException("download of " + uri + " to " + target + " failed: " + e, e);
+        }
+    }
+
+    private void download(URI uri, Path tmp, String md5) throws IOException {
+        HttpRequest req = HttpRequest.newBuilder(uri).timeout(requestTimeout).GET().build();
+        HttpResponse<InputStream> resp;
+        try {
+            resp = client.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        MessageDigest md = Checksums.md5();
+        long written = 0;
+        try (InputStream in = resp.body(); OutputStream out = Files.newOutputStream(tmp)) {
+            if (resp.statusCode() != 200) {
+                throw new DatasetException("download of " + uri + " failed: HTTP " + resp.statusCode());
+            }
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+                out.write(buf, 0, n);
+                written += n;
+            }
+        }
+        // A dropped connection on a chunked body may look like a clean end; the length check
+        // and the checksum catch it either way.
+        long declared = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
+        if (declared >= 0 && declared != written) {
+            throw new DatasetException("download of " + uri + " incomplete: " + written + " of " + declared + " bytes");
+        }
+        String got = HexFormat.of().formatHex(md.digest());
+        if (!got.equalsIgnoreCase(md5)) {
+            throw new DatasetException("download of " + uri + ": checksum mismatch, md5 " + got + " but expected " + md5
+                    + " (" + written + " bytes); nothing was kept");
+        }
+    }
+}
