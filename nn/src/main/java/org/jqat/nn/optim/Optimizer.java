@@ -14,7 +14,8 @@ import org.jqat.core.Tensor;
  * Base of the optimizers: parameter groups, per-parameter state, {@link #step()} under no-grad,
  * and a state dict. State is keyed by the parameter's index over all groups in order, as
  * PyTorch's: {@code state.<i>.<name>} tensors (momentum buffers, moments) and
- * {@code state.<i>.step}, plus {@code group.<g>.lr} and {@code group.<g>.weight_decay}.
+ * {@code state.<i>.step}, plus {@code group.<g>.lr}, {@code group.<g>.initial_lr} (what schedulers
+ * scale from) and {@code group.<g>.weight_decay}, each a double stored exactly in four floats.
  */
 public abstract class Optimizer {
     private final List<ParamGroup> groups;
@@ -82,8 +83,10 @@ public abstract class Optimizer {
     public final Map<String, Tensor> stateDict() {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (int g = 0; g < groups.size(); g++) {
-            out.put("group." + g + ".lr", Tensor.of((float) groups.get(g).lr()));
-            out.put("group." + g + ".weight_decay", Tensor.of((float) groups.get(g).weightDecay()));
+            // Exact encodings: a resumed run must continue bit for bit.
+            out.put("group." + g + ".lr", ExactDouble.encode(groups.get(g).lr()));
+            out.put("group." + g + ".initial_lr", ExactDouble.encode(groups.get(g).initialLr()));
+            out.put("group." + g + ".weight_decay", ExactDouble.encode(groups.get(g).weightDecay()));
         }
         state.keySet().stream().sorted().forEach(i -> {
             ParamState s = state.get(i);
@@ -111,7 +114,7 @@ public abstract class Optimizer {
             }
             int i = Integer.parseInt(parts[1]);
             if (parts[0].equals("group")) {
-                if (i >= groups.size() || !(parts[2].equals("lr") || parts[2].equals("weight_decay"))) {
+                if (i >= groups.size() || !(parts[2].equals("lr") || parts[2].equals("initial_lr") || parts[2].equals("weight_decay"))) {
                     problems.add("unexpected key " + e.getKey() + " (" + groups.size() + " groups)");
                 }
             } else if (parts[0].equals("state")) {
@@ -135,12 +138,16 @@ public abstract class Optimizer {
         }
         for (int g = 0; g < groups.size(); g++) {
             Tensor lr = saved.get("group." + g + ".lr");
+            Tensor initial = saved.get("group." + g + ".initial_lr");
             Tensor wd = saved.get("group." + g + ".weight_decay");
             if (lr != null) {
-                groups.get(g).setLr(lr.item());
+                groups.get(g).setLr(ExactDouble.decode(lr));
+            }
+            if (initial != null) {
+                groups.get(g).setInitialLr(ExactDouble.decode(initial));
             }
             if (wd != null) {
-                groups.get(g).setWeightDecay(wd.item());
+                groups.get(g).setWeightDecay(ExactDouble.decode(wd));
             }
         }
         state.clear();

@@ -11,7 +11,7 @@ import org.jqat.core.Tensor;
 public final class ParamGroup {
     private final String name;
     private final List<Tensor> params;
-    private final double initialLr;
+    private double initialLr;
     private double lr;
     private double weightDecay;
 
@@ -45,6 +45,11 @@ public final class ParamGroup {
     /** The learning rate the group was created with (PyTorch's {@code initial_lr}). */
     public double initialLr() {
         return initialLr;
+    }
+
+    /** Restored from a checkpoint, so a resumed schedule scales from the original rate. */
+    void setInitialLr(double initialLr) {
+        this.initialLr = initialLr;
     }
 
     public double weightDecay() {
