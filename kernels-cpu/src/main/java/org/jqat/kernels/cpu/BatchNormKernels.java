@@ -36,14 +36,17 @@ final class BatchNormKernels {
         return total;
     }
 
-    /** y = x·scale + shift over one segment. */
-    private static void scaleShift(float[] x, float[] y, int off, int len, float scale, float shift) {
+    /**
+     * y = (x − mu)·scale + shift over one segment. Centering first (rather than folding mu into
+     * the shift) avoids cancellation when 1/σ is large, e.g. a channel with near-zero variance.
+     */
+    private static void normalize(float[] x, float[] y, int off, int len, float mu, float scale, float shift) {
         int i = 0;
         for (int bound = S.loopBound(len); i < bound; i += L) {
-            FloatVector.fromArray(S, x, off + i).fma(scale, shift).intoArray(y, off + i);
+            FloatVector.fromArray(S, x, off + i).sub(mu).fma(scale, shift).intoArray(y, off + i);
         }
         for (; i < len; i++) {
-            y[off + i] = x[off + i] * scale + shift;
+            y[off + i] = (x[off + i] - mu) * scale + shift;
         }
     }
 
@@ -66,9 +69,9 @@ final class BatchNormKernels {
             var[ch] = (float) biasedVar;
             invStd[ch] = (float) inv;
             double scale = (gamma == null ? 1.0 : gamma[ch]) * inv;
-            double shift = (beta == null ? 0.0 : beta[ch]) - mu * scale;
+            float shift = beta == null ? 0f : beta[ch];
             for (int b = 0; b < n; b++) {
-                scaleShift(x, y, (b * c + ch) * hw, hw, (float) scale, (float) shift);
+                normalize(x, y, (b * c + ch) * hw, hw, (float) mu, (float) scale, shift);
             }
         });
     }
@@ -79,8 +82,7 @@ final class BatchNormKernels {
             int ch = plane % c;
             double inv = 1.0 / Math.sqrt((double) var[ch] + eps);
             double scale = (gamma == null ? 1.0 : gamma[ch]) * inv;
-            double shift = (beta == null ? 0.0 : beta[ch]) - mean[ch] * scale;
-            scaleShift(x, y, plane * hw, hw, (float) scale, (float) shift);
+            normalize(x, y, plane * hw, hw, mean[ch], (float) scale, beta == null ? 0f : beta[ch]);
         });
     }
 

@@ -1,0 +1,87 @@
+package org.jqat.kernels.cpu;
+
+import static org.jqat.kernels.cpu.TestData.*;
+
+import java.util.Random;
+import org.jqat.core.backend.BinaryOp;
+import org.jqat.core.backend.HeapStorage;
+import org.jqat.core.backend.Storage;
+import org.jqat.core.backend.UnaryOp;
+import org.junit.jupiter.api.Test;
+
+class ElementwiseTest {
+
+    @Test
+    void unaryForwardAndBackwardBitExact() {
+        Random r = new Random(41);
+        for (int n : TAIL_SIZES) {
+            float[] x = randn(r, n), gy = randn(r, n);
+            for (int i = 0; i < n; i++) {
+                x[i] = Math.abs(x[i]) + 0.01f; // log/sqrt domain for those ops; sign varied below
+            }
+            for (UnaryOp op : UnaryOp.values()) {
+                float[] in = x.clone();
+                if (op != UnaryOp.LOG && op != UnaryOp.SQRT) {
+                    for (int i = 0; i < n; i += 2) {
+                        in[i] = -in[i];
+                    }
+                }
+                Storage ye = new HeapStorage(n), ya = new HeapStorage(n);
+                REF.unary(op, storage(in), ye, n);
+                CPU.unary(op, storage(in), ya, n);
+                assertBitExact(data(ye), data(ya), op + " n=" + n);
+                Storage ge = new HeapStorage(n), ga = new HeapStorage(n);
+                REF.unaryBackward(op, storage(in), ye, storage(gy), ge, n);
+                CPU.unaryBackward(op, storage(in), ye, storage(gy), ga, n);
+                assertBitExact(data(ge), data(ga), op + " backward n=" + n);
+            }
+            Storage ce = new HeapStorage(n), ca = new HeapStorage(n);
+            REF.clamp(storage(gy), ce, n, -0.5f, 0.7f);
+            CPU.clamp(storage(gy), ca, n, -0.5f, 0.7f);
+            assertBitExact(data(ce), data(ca), "clamp");
+            REF.clampBackward(storage(gy), storage(x), ce, n, -0.5f, 0.7f);
+            CPU.clampBackward(storage(gy), storage(x), ca, n, -0.5f, 0.7f);
+            assertBitExact(data(ce), data(ca), "clampBackward");
+            REF.affine(storage(gy), ce, n, 1.7f, -0.3f);
+            CPU.affine(storage(gy), ca, n, 1.7f, -0.3f);
+            assertBitExact(data(ce), data(ca), "affine");
+        }
+    }
+
+    private static void binaryCase(Random r, BinaryOp op, int[] shape, int[] aStr, int aOff, int[] bStr, int bOff) {
+        int total = 1, aSpan = aOff + 1, bSpan = bOff + 1;
+        for (int d = 0; d < shape.length; d++) {
+            total *= shape[d];
+            aSpan += (shape[d] - 1) * aStr[d];
+            bSpan += (shape[d] - 1) * bStr[d];
+        }
+        float[] a = randn(r, aSpan), b = randn(r, bSpan);
+        Storage oe = new HeapStorage(total), oa = new HeapStorage(total);
+        REF.binary(op, shape, storage(a), aOff, aStr, storage(b), bOff, bStr, oe);
+        CPU.binary(op, shape, storage(a), aOff, aStr, storage(b), bOff, bStr, oa);
+        assertBitExact(data(oe), data(oa), op + " " + java.util.Arrays.toString(shape));
+
+        Storage ce = new HeapStorage(3 + total), ca = new HeapStorage(3 + total);
+        int[] dst = StridedKernels.contiguousStrides(shape);
+        REF.copy(shape, storage(a), aOff, aStr, ce, 3, dst);
+        CPU.copy(shape, storage(a), aOff, aStr, ca, 3, dst);
+        assertBitExact(data(ce), data(ca), "copy " + java.util.Arrays.toString(shape));
+    }
+
+    @Test
+    void binaryBroadcastAndStridedCopies() {
+        Random r = new Random(42);
+        for (BinaryOp op : BinaryOp.values()) {
+            for (int n : new int[] {1, 17, 65, 40_000}) {
+                binaryCase(r, op, new int[] {n}, new int[] {1}, 2, new int[] {1}, 1);       // same shape
+                binaryCase(r, op, new int[] {n}, new int[] {1}, 0, new int[] {0}, 3);       // scalar b
+                binaryCase(r, op, new int[] {n}, new int[] {0}, 1, new int[] {1}, 0);       // scalar a
+            }
+            binaryCase(r, op, new int[] {3, 5, 4, 7}, new int[] {140, 28, 7, 1}, 0, new int[] {0, 1, 0, 0}, 0); // channel broadcast
+            binaryCase(r, op, new int[] {4, 1, 33}, new int[] {33, 33, 1}, 0, new int[] {1, 0, 0}, 0);
+            binaryCase(r, op, new int[] {6, 9}, new int[] {1, 6}, 0, new int[] {9, 1}, 0);  // transposed a
+            binaryCase(r, op, new int[] {2, 3, 4}, new int[] {24, 8, 2}, 1, new int[] {0, 4, 1}, 0); // step-2 view
+        }
+        binaryCase(r, BinaryOp.ADD, new int[] {0, 3}, new int[] {3, 1}, 0, new int[] {3, 1}, 0);
+    }
+}
