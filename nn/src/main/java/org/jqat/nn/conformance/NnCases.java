@@ -78,10 +78,13 @@ public final class NnCases implements CaseHandler {
      */
     private static CaseResult resnetCifar(GoldenCase c) {
         int depth = c.attrInt("depth");
-        int classes = c.attrInt("classes", 10);
+        // The classifier's shape decides when the attribute is absent.
+        int classes = c.hasAttr("classes") ? c.attrInt("classes")
+                : c.has("param.fc.bias") ? c.entry("param.fc.bias").shape()[0] : 10;
         String sc = c.attr("shortcut", "conv1x1_bn");
         CifarResNet.Shortcut shortcut = sc.equals("conv1x1_bn") ? CifarResNet.Shortcut.B : CifarResNet.Shortcut.A;
-        CifarResNet model = new CifarResNet(depth, classes, shortcut, (float) c.attrDouble("bn_eps", 1e-5),
+        Tensor x = c.tensor("x");
+        CifarResNet model = new CifarResNet(x.size(1), depth, classes, shortcut, (float) c.attrDouble("bn_eps", 1e-5),
                 (float) c.attrDouble("bn_momentum", 0.1), new Rng(0));
         Map<String, Tensor> state = new LinkedHashMap<>();
         for (String name : c.file().names()) {
@@ -90,7 +93,6 @@ public final class NnCases implements CaseHandler {
             }
         }
         model.loadStateDict(state, true);
-        Tensor x = c.tensor("x");
         Comparison cmp = new Comparison();
         if (c.has("logits_eval")) {
             model.eval();

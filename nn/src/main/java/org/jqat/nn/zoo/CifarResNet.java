@@ -32,6 +32,11 @@ public final class CifarResNet extends BlockModel {
     public final Shortcut shortcut;
 
     public CifarResNet(int depth, int classes, Shortcut shortcut, float bnEps, float bnMomentum, Rng rng) {
+        this(3, depth, classes, shortcut, bnEps, bnMomentum, rng);
+    }
+
+    /** With {@code inChannels} input channels (3 for CIFAR, 1 for grey images). */
+    public CifarResNet(int inChannels, int depth, int classes, Shortcut shortcut, float bnEps, float bnMomentum, Rng rng) {
         if (depth < 8 || (depth - 2) % 6 != 0) {
             throw new IllegalArgumentException("CIFAR ResNet depth must be 6n+2 with n >= 1, got " + depth);
         }
@@ -39,7 +44,7 @@ public final class CifarResNet extends BlockModel {
         this.classes = classes;
         this.shortcut = shortcut;
         int n = (depth - 2) / 6;
-        registerModule("conv1", ResNetInit.conv(3, 16, 3, 1, 1, rng));
+        registerModule("conv1", ResNetInit.conv(inChannels, 16, 3, 1, 1, rng));
         registerModule("bn1", new BatchNorm2d(16, bnEps, bnMomentum));
         registerModule("relu", new ReLU());
         int in = 16;
