@@ -1,0 +1,155 @@
+#!/usr/bin/python3
+"""PyTorch half of bench/side-by-side.sh: the same workloads as org.jqat.bench.SideBySide.
+
+Prints `RESULT <workload> <value> <unit>` lines. Run with OMP_WAIT_POLICY=passive and the
+GLIBC_TUNABLES malloc settings the script exports, which is PyTorch's best case on this box.
+"""
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.manual_seed(0)
+
+
+def result(name, value, unit):
+    print(f"RESULT {name} {value:.2f} {unit}", flush=True)
+
+
+def sgemm(threads, n=1024):
+    torch.set_num_threads(threads)
+    a, b = torch.rand(n, n) - 0.5, torch.rand(n, n) - 0.5
+    c = torch.empty(n, n)
+    best = float("inf")
+    for i in range(40):
+        t = time.perf_counter()
+        torch.mm(a, b, out=c)
+        s = time.perf_counter() - t
+        if i >= 10:
+            best = min(best, s)
+    result(f"sgemm1024_t{threads}", 2.0 * n ** 3 / best / 1e9, "GFLOPS")
+
+
+def fake_quant(n=1 << 24):
+    torch.set_num_threads(2)
+    x = (torch.rand(n) - 0.5).requires_grad_(True)
+    gy = torch.rand(n) - 0.5
+    scale = torch.tensor([0.05], requires_grad=True)
+    zp = torch.tensor([0.0])
+    best = float("inf")
+    for i in range(25):
+        x.grad = None
+        scale.grad = None
+        t = time.perf_counter()
+        y = torch._fake_quantize_learnable_per_tensor_affine(x, scale, zp, -8, 7, 1.0)
+        y.backward(gy)
+        s = time.perf_counter() - t
+        if i >= 5:
+            best = min(best, s)
+    bytes_moved = n * (4.0 + 4 + 0.125 + 4 + 4 + 0.125 + 4)  # same accounting as the jqat side
+    result("fakequant16M_ms", best * 1e3, "ms")
+    result("fakequant16M_GBps", bytes_moved / best / 1e9, "GB/s")
+    src, dst = torch.rand(n), torch.empty(n)
+    bc = float("inf")
+    for i in range(10):
+        t = time.perf_counter()
+        dst.copy_(src)
+        bc = min(bc, time.perf_counter() - t)
+    result("copy16M_GBps", n * 8.0 / bc / 1e9, "GB/s")
+
+
+class LSQ(nn.Module):
+    def __init__(self, weight):
+        super().__init__()
+        self.qmin, self.qmax = (-8, 7) if weight else (0, 15)
+        self.step = nn.Parameter(torch.tensor([0.05]))
+        self.register_buffer("zp", torch.tensor([0.0]))
+
+    def forward(self, x):
+        g = 1.0 / (x.numel() * self.qmax) ** 0.5
+        return torch._fake_quantize_learnable_per_tensor_affine(x, self.step, self.zp, self.qmin, self.qmax, g)
+
+
+class QConv(nn.Conv2d):
+    def __init__(self, cin, cout, k, stride, pad, quant):
+        super().__init__(cin, cout, k, stride, pad, bias=False)
+        self.wq = LSQ(True) if quant else None
+
+    def forward(self, x):
+        w = self.wq(self.weight) if self.wq is not None else self.weight
+        return F.conv2d(x, w, None, self.stride, self.padding)
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride, quant):
+        super().__init__()
+        self.aq1 = LSQ(False) if quant else nn.Identity()
+        self.aq2 = LSQ(False) if quant else nn.Identity()
+        self.c1, self.b1 = QConv(cin, cout, 3, stride, 1, quant), nn.BatchNorm2d(cout)
+        self.c2, self.b2 = QConv(cout, cout, 3, 1, 1, quant), nn.BatchNorm2d(cout)
+        self.sc = None
+        if stride != 1 or cin != cout:
+            self.sc, self.sb = QConv(cin, cout, 1, stride, 0, quant), nn.BatchNorm2d(cout)
+
+    def forward(self, h):
+        q = self.aq1(h)
+        o = F.relu(self.b1(self.c1(q)))
+        o = self.b2(self.c2(self.aq2(o)))
+        s = h if self.sc is None else self.sb(self.sc(q))
+        return F.relu(o + s)
+
+
+class ResNet20(nn.Module):
+    """Same graph as org.jqat.bench.ResNet20: 1x1 conv shortcuts, LSQ on inner convs."""
+
+    def __init__(self, quant):
+        super().__init__()
+        self.stem, self.bn = nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16)
+        layers, cin = [], 16
+        for stage in range(3):
+            cout = 16 << stage
+            for b in range(3):
+                layers.append(Block(cin, cout, 2 if stage > 0 and b == 0 else 1, quant))
+                cin = cout
+        self.layers = nn.Sequential(*layers)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        h = F.relu(self.bn(self.stem(x)))
+        h = self.layers(h)
+        return self.fc(F.adaptive_avg_pool2d(h, 1).flatten(1))
+
+
+def resnet(quant):
+    torch.set_num_threads(2)
+    net = ResNet20(quant)
+    opt = torch.optim.SGD(net.parameters(), lr=0.01)
+    x = torch.randn(128, 3, 32, 32)
+    y = torch.arange(128) % 10
+    best = float("inf")
+    for i in range(12):
+        t = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(net(x), y).backward()
+        opt.step()
+        s = time.perf_counter() - t
+        if i >= 4:
+            best = min(best, s)
+    result("resnet20_lsq4_step" if quant else "resnet20_fp32_step", 128 / best, "img/s")
+
+
+if __name__ == "__main__":
+    what = sys.argv[1] if len(sys.argv) > 1 else "all"
+    print(f"# torch {torch.__version__}, {torch.backends.mkldnn.is_available() and 'oneDNN' or 'no oneDNN'}",
+          file=sys.stderr)
+    if what in ("sgemm1", "all"):
+        sgemm(1)
+    if what in ("sgemm2", "all"):
+        sgemm(2)
+    if what in ("fakequant", "all"):
+        fake_quant()
+    if what in ("resnet", "all"):
+        resnet(False)
+        resnet(True)
