@@ -18,8 +18,14 @@ final class ConformanceCommand implements Callable<Integer> {
     @Parameters(paramLabel = "DIR", description = "Directory of golden cases (searched recursively).")
     Path dir;
 
-    @Option(names = "--backend", paramLabel = "NAME", description = "Backend to run on (default: the fastest available, now ${DEFAULT-VALUE}).")
-    String backend = Backends.cpu().name();
+    /*
+     * The reference backend is the default: conformance checks the engine's definition of each op
+     * against PyTorch. Whole-network cases are ill-conditioned enough that float32 accumulation
+     * order alone moves their gradients past the tolerance, so fast backends are checked with
+     * --backend and compared kernel by kernel against the reference in their own tests.
+     */
+    @Option(names = "--backend", paramLabel = "NAME", description = "Backend to run on (default: ${DEFAULT-VALUE}, the scalar oracle; e.g. 'cpu' for the SIMD backend).")
+    String backend = "reference";
 
     @Override
     public Integer call() {

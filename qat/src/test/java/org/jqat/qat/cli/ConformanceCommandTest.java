@@ -30,7 +30,7 @@ class ConformanceCommandTest {
     }
 
     @Test
-    void goldenCasesPassOnTheDefaultBackend() {
+    void goldenCasesPassOnTheReferenceBackend() {
         int[] status = new int[1];
         String out = capture(() -> status[0] = Main.run("conformance", GoldenDir.locate().toString()));
         System.out.print(out);
