@@ -58,6 +58,7 @@ public final class DatasetRegistry {
     private final Path root;
     private final Downloader downloader;
     private final Map<String, String> baseUrls = new HashMap<>();
+    private final Map<String, Source> sources = new HashMap<>(SOURCES);
     private boolean download = true;
 
     public DatasetRegistry(Path root) {
@@ -76,6 +77,17 @@ public final class DatasetRegistry {
     public DatasetRegistry withBaseUrl(String name, String baseUrl) {
         source(name);
         baseUrls.put(name, baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
+        return this;
+    }
+
+    /**
+     * Replaces the source of a known set (a mirror with other files or checksums); its base
+     * URL becomes the source's.
+     */
+    public DatasetRegistry withSource(Source s) {
+        source(s.name());
+        sources.put(s.name(), s);
+        baseUrls.put(s.name(), s.baseUrl());
         return this;
     }
 
@@ -143,8 +155,8 @@ public final class DatasetRegistry {
         return true;
     }
 
-    private static Source source(String name) {
-        Source s = SOURCES.get(name);
+    private Source source(String name) {
+        Source s = sources.get(name);
         if (s == null) {
             throw new IllegalArgumentException("unknown data set '" + name + "'; known: " + NAMES);
         }
