@@ -26,7 +26,7 @@ final class BatchNormKernels {
                 FloatVector d = FloatVector.fromArray(S, x, off + i).sub(mu);
                 acc = d.fma(d, acc);
             }
-            double t = acc.reduceLanes(VectorOperators.ADD);
+            double t = VectorConfig.sumLanes(acc);
             for (; i < end; i++) {
                 double d = x[off + i] - mu;
                 t += d * d;
@@ -132,7 +132,7 @@ final class BatchNormKernels {
             for (int bound = start + S.loopBound(end - start); i < bound; i += L) {
                 acc = FloatVector.fromArray(S, x, off + i).sub(mu).fma(FloatVector.fromArray(S, g, off + i), acc);
             }
-            double t = acc.reduceLanes(VectorOperators.ADD);
+            double t = VectorConfig.sumLanes(acc);
             for (; i < end; i++) {
                 t += (double) g[off + i] * (x[off + i] - mu);
             }

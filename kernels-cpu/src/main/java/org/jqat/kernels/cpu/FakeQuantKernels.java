@@ -172,8 +172,8 @@ final class FakeQuantKernels {
                 }
             }
             if (sums) {
-                acc[0] += accS.reduceLanes(VectorOperators.ADD);
-                acc[1] += accO.reduceLanes(VectorOperators.ADD);
+                acc[0] += VectorConfig.sumLanes(accS);
+                acc[1] += VectorConfig.sumLanes(accO);
             }
         }
         return i;

@@ -34,7 +34,7 @@ final class Reductions {
             for (int bound = S.loopBound(len); i < bound; i += L) {
                 acc = FloatVector.fromArray(S, a, aOff + start + i).fma(FloatVector.fromArray(S, b, bOff + start + i), acc);
             }
-            double t = acc.reduceLanes(VectorOperators.ADD);
+            double t = VectorConfig.sumLanes(acc);
             for (; i < len; i++) {
                 t += (double) a[aOff + start + i] * b[bOff + start + i];
             }
@@ -52,7 +52,7 @@ final class Reductions {
             for (int bound = S.loopBound(len); i < bound; i += L) {
                 acc = acc.add(FloatVector.fromArray(S, a, off + start + i));
             }
-            double t = acc.reduceLanes(VectorOperators.ADD);
+            double t = VectorConfig.sumLanes(acc);
             for (; i < len; i++) {
                 t += a[off + start + i];
             }

@@ -15,6 +15,19 @@ final class VectorConfig {
     private VectorConfig() {
     }
 
+    /**
+     * Sum of the lanes in lane order, in double. {@code reduceLanes(ADD)} may associate
+     * differently in interpreted and JIT-compiled code, which would make results depend on
+     * when the JIT kicks in and break run-to-run determinism (exact resume relies on it).
+     */
+    static double sumLanes(FloatVector v) {
+        double s = 0;
+        for (int i = 0; i < LANES; i++) {
+            s += v.lane(i);
+        }
+        return s;
+    }
+
     private static VectorSpecies<Float> choose() {
         String bits = System.getProperty("jqat.vector.bits");
         if (bits == null || bits.isBlank()) {
