@@ -1,0 +1,59 @@
+package org.jqat.qat.train;
+
+import org.jqat.core.Tensor;
+
+/** Running loss and top-1 / top-5 accuracy over the batches of one pass. */
+public final class Metrics {
+    private double lossSum;
+    private long top1;
+    private long top5;
+    private long count;
+    private final long startNanos = System.nanoTime();
+
+    /** Adds one batch: its mean loss and its logits {@code [N, C]} against the labels. */
+    public void add(float meanLoss, Tensor logits, int[] labels) {
+        float[] v = logits.toFloatArray();
+        int classes = logits.size(1);
+        for (int r = 0; r < labels.length; r++) {
+            float target = v[r * classes + labels[r]];
+            int above = 0;
+            for (int c = 0; c < classes; c++) {
+                // Ties count against the sample, so a constant output never scores.
+                if (c != labels[r] && v[r * classes + c] >= target) {
+                    above++;
+                }
+            }
+            top1 += above == 0 ? 1 : 0;
+            top5 += above < 5 ? 1 : 0;
+        }
+        lossSum += (double) meanLoss * labels.length;
+        count += labels.length;
+    }
+
+    public long count() {
+        return count;
+    }
+
+    public double loss() {
+        return count == 0 ? Double.NaN : lossSum / count;
+    }
+
+    /** Top-1 accuracy in percent. */
+    public double top1() {
+        return count == 0 ? Double.NaN : 100.0 * top1 / count;
+    }
+
+    /** Top-5 accuracy in percent. */
+    public double top5() {
+        return count == 0 ? Double.NaN : 100.0 * top5 / count;
+    }
+
+    public double seconds() {
+        return (System.nanoTime() - startNanos) / 1e9;
+    }
+
+    public double imagesPerSecond() {
+        double s = seconds();
+        return s > 0 ? count / s : 0;
+    }
+}

@@ -1,0 +1,27 @@
+package org.jqat.qat.train;
+
+import org.jqat.datasets.Batch;
+import org.jqat.nn.Module;
+import org.jqat.nn.loss.CrossEntropyLoss;
+
+/** Cross-entropy on the model's logits (optionally label-smoothed). */
+public final class Supervised implements Objective {
+    private final Module model;
+    private final CrossEntropyLoss loss;
+
+    public Supervised(Module model, float labelSmoothing) {
+        this.model = model;
+        this.loss = new CrossEntropyLoss(labelSmoothing);
+    }
+
+    @Override
+    public Module model() {
+        return model;
+    }
+
+    @Override
+    public StepResult forward(Batch batch) {
+        var logits = model.forward(batch.images());
+        return new StepResult(loss.forward(logits, batch.labels()), logits);
+    }
+}

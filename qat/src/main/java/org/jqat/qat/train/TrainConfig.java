@@ -1,0 +1,92 @@
+package org.jqat.qat.train;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Settings of one training run. Defaults follow the usual CIFAR ResNet recipe (SGD 0.1 with
+ * Nesterov momentum 0.9, weight decay 5e-4, cosine schedule stepped per iteration).
+ *
+ * @param outputDir  where checkpoints ({@code last.safetensors}, {@code best.safetensors}) and
+ *                   {@code metrics.jsonl} go; null keeps nothing on disk
+ * @param resume     continue from {@code outputDir/last.safetensors} when it exists
+ * @param progress   draw a progress bar on stderr (only when stderr is a terminal)
+ * @param clipNorm   gradient-norm clipping threshold, 0 for none
+ */
+public record TrainConfig(int epochs, double lr, double momentum, boolean nesterov, double weightDecay,
+                          Schedule schedule, int warmupEpochs, boolean perIteration, int stepSize, double gamma,
+                          List<Integer> milestones, float labelSmoothing, double clipNorm, long seed, Path outputDir,
+                          boolean resume, boolean progress) {
+
+    public TrainConfig {
+        if (epochs <= 0) {
+            throw new IllegalArgumentException("epochs must be positive, got " + epochs);
+        }
+        if (!(lr > 0) || !Double.isFinite(lr)) {
+            throw new IllegalArgumentException("learning rate must be positive and finite, got " + lr);
+        }
+        if (momentum < 0 || momentum >= 1) {
+            throw new IllegalArgumentException("momentum must be in [0, 1), got " + momentum);
+        }
+        if (weightDecay < 0) {
+            throw new IllegalArgumentException("weight decay must not be negative, got " + weightDecay);
+        }
+        if (warmupEpochs < 0 || warmupEpochs >= epochs && warmupEpochs > 0) {
+            throw new IllegalArgumentException("warm-up epochs must be in [0, epochs), got " + warmupEpochs);
+        }
+        if (labelSmoothing < 0 || labelSmoothing >= 1) {
+            throw new IllegalArgumentException("label smoothing must be in [0, 1), got " + labelSmoothing);
+        }
+        Objects.requireNonNull(schedule, "schedule");
+        milestones = List.copyOf(milestones);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder with the defaults above. */
+    public static final class Builder {
+        private int epochs = 10;
+        private double lr = 0.1;
+        private double momentum = 0.9;
+        private boolean nesterov = true;
+        private double weightDecay = 5e-4;
+        private Schedule schedule = Schedule.COSINE;
+        private int warmupEpochs;
+        private boolean perIteration = true;
+        private int stepSize = 30;
+        private double gamma = 0.1;
+        private List<Integer> milestones = List.of();
+        private float labelSmoothing;
+        private double clipNorm;
+        private long seed;
+        private Path outputDir;
+        private boolean resume = true;
+        private boolean progress = true;
+
+        public Builder epochs(int v) { epochs = v; return this; }
+        public Builder lr(double v) { lr = v; return this; }
+        public Builder momentum(double v) { momentum = v; return this; }
+        public Builder nesterov(boolean v) { nesterov = v; return this; }
+        public Builder weightDecay(double v) { weightDecay = v; return this; }
+        public Builder schedule(Schedule v) { schedule = v; return this; }
+        public Builder warmupEpochs(int v) { warmupEpochs = v; return this; }
+        public Builder perIteration(boolean v) { perIteration = v; return this; }
+        public Builder stepSize(int v) { stepSize = v; return this; }
+        public Builder gamma(double v) { gamma = v; return this; }
+        public Builder milestones(List<Integer> v) { milestones = v; return this; }
+        public Builder labelSmoothing(float v) { labelSmoothing = v; return this; }
+        public Builder clipNorm(double v) { clipNorm = v; return this; }
+        public Builder seed(long v) { seed = v; return this; }
+        public Builder outputDir(Path v) { outputDir = v; return this; }
+        public Builder resume(boolean v) { resume = v; return this; }
+        public Builder progress(boolean v) { progress = v; return this; }
+
+        public TrainConfig build() {
+            return new TrainConfig(epochs, lr, momentum, nesterov, weightDecay, schedule, warmupEpochs, perIteration,
+                    stepSize, gamma, milestones, labelSmoothing, clipNorm, seed, outputDir, resume, progress);
+        }
+    }
+}

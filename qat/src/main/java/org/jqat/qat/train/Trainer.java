@@ -1,0 +1,248 @@
+package org.jqat.qat.train;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.IntConsumer;
+import org.jqat.core.Autograd;
+import org.jqat.core.Rng;
+import org.jqat.core.Tensor;
+import org.jqat.datasets.Batch;
+import org.jqat.datasets.DataLoader;
+import org.jqat.nn.Module;
+import org.jqat.nn.checkpoint.Checkpoint;
+import org.jqat.nn.layers.Dropout;
+import org.jqat.nn.optim.Optimizer;
+import org.jqat.nn.optim.ParamGroup;
+import org.jqat.nn.optim.SGD;
+import org.jqat.nn.sched.CosineAnnealingLR;
+import org.jqat.nn.sched.LRScheduler;
+import org.jqat.nn.sched.MultiStepLR;
+import org.jqat.nn.sched.StepLR;
+
+/**
+ * Epochs of training and evaluation with metrics, checkpoints and exact resume.
+ *
+ * <p>Exact resume rests on three things: the loader's batches depend only on (seed, epoch,
+ * batch index); every dropout generator is reseeded from (seed, epoch) at the start of each
+ * epoch; and the checkpoint written after each epoch holds the model, optimizer and scheduler
+ * state. A run killed anywhere and restarted with the same configuration continues from the
+ * last finished epoch and ends with bit-identical weights (same backend and thread count).
+ */
+public final class Trainer {
+    public static final String LAST = "last.safetensors";
+    public static final String BEST = "best.safetensors";
+    public static final String METRICS = "metrics.jsonl";
+
+    private final Objective objective;
+    private final DataLoader train;
+    private final DataLoader test;
+    private final TrainConfig config;
+    private final Optimizer optimizer;
+    private final LRScheduler scheduler;
+    private final ProgressBar progress;
+    private final List<Map<String, Object>> history = new ArrayList<>();
+    private IntConsumer stepHook = step -> { };
+
+    /** Trains with SGD over the model's trainable parameters (one group). */
+    public Trainer(Objective objective, DataLoader train, DataLoader test, TrainConfig config) {
+        this(objective, train, test, config, List.of(new ParamGroup("default",
+                objective.model().trainableParameters(), config.lr(), config.weightDecay())));
+    }
+
+    /**
+     * Trains with SGD over the given parameter groups (QAT puts quantizer parameters in a group of
+     * their own, with their own learning rate and no weight decay).
+     */
+    public Trainer(Objective objective, DataLoader train, DataLoader test, TrainConfig config, List<ParamGroup> groups) {
+        this.objective = objective;
+        this.train = train;
+        this.test = test;
+        this.config = config;
+        this.optimizer = new SGD(groups, config.momentum(), 0, config.nesterov());
+        this.scheduler = scheduler(config, optimizer, train.batchesPerEpoch());
+        this.progress = new ProgressBar(config.progress());
+    }
+
+    private static LRScheduler scheduler(TrainConfig c, Optimizer opt, int stepsPerEpoch) {
+        int unit = c.perIteration() ? stepsPerEpoch : 1;
+        return switch (c.schedule()) {
+            case COSINE -> new CosineAnnealingLR(opt, (c.epochs() - c.warmupEpochs()) * unit, 0, c.warmupEpochs() * unit, 0.1);
+            case STEP -> new StepLR(opt, c.stepSize() * unit, c.gamma());
+            case MULTISTEP -> new MultiStepLR(opt, c.milestones().stream().mapToInt(m -> m * unit).toArray(), c.gamma());
+            case CONSTANT -> new StepLR(opt, Integer.MAX_VALUE, 1.0);
+        };
+    }
+
+    /** Called with the global step number after each optimizer step (tests use it to interrupt a run). */
+    public Trainer onStep(IntConsumer hook) {
+        this.stepHook = hook;
+        return this;
+    }
+
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
+    /** One JSON-ready record per finished epoch of this run (and, after a resume, of this process only). */
+    public List<Map<String, Object>> history() {
+        return List.copyOf(history);
+    }
+
+    /** The result of {@link #fit}: the last epoch's and the best test metrics. */
+    public record Result(int epochs, double lastTop1, double bestTop1, double lastTop5, double lastLoss,
+                         double trainImagesPerSecond, double seconds) {
+    }
+
+    /** Runs (or resumes) training for the configured epochs. */
+    public Result fit() {
+        Module model = objective.model();
+        Path out = config.outputDir();
+        int start = 0;
+        double best = Double.NEGATIVE_INFINITY;
+        if (out != null) {
+            createDirectories(out);
+            Path last = out.resolve(LAST);
+            if (config.resume() && Files.exists(last)) {
+                Checkpoint.LoadResult r = Checkpoint.load(last, model, optimizer, scheduler, null, true);
+                start = r.epoch();
+                best = Double.parseDouble(r.metadata().getOrDefault("best_top1", "-Infinity"));
+                System.err.printf(Locale.ROOT, "resuming from %s after epoch %d%n", last, start);
+            }
+        }
+        MetricsLog log = out == null ? null : new MetricsLog(out.resolve(METRICS));
+        long t0 = System.nanoTime();
+        Metrics lastTest = null;
+        double trainRate = 0;
+        long trainImages = 0;
+        double trainSeconds = 0;
+        for (int epoch = start; epoch < config.epochs(); epoch++) {
+            Metrics tm = trainEpoch(epoch);
+            trainImages += tm.count();
+            trainSeconds += tm.seconds();
+            lastTest = test == null ? null : evaluate(test, "test " + (epoch + 1));
+            double top1 = lastTest == null ? tm.top1() : lastTest.top1();
+            boolean improved = top1 > best;
+            best = Math.max(best, top1);
+            Map<String, Object> rec = record(epoch, tm, lastTest);
+            history.add(rec);
+            if (log != null) {
+                log.append(rec);
+            }
+            if (out != null) {
+                Map<String, String> meta = Map.of("best_top1", Double.toString(best), "top1", Double.toString(top1));
+                Checkpoint.save(out.resolve(LAST), model, optimizer, scheduler, epoch + 1, null, meta);
+                if (improved) {
+                    Checkpoint.save(out.resolve(BEST), model, null, null, epoch + 1, null, meta);
+                }
+            }
+            System.err.printf(Locale.ROOT, "epoch %d/%d: train loss %.4f top1 %.2f%% | test loss %.4f top1 %.2f%% top5 %.2f%% | %.0f img/s%n",
+                    epoch + 1, config.epochs(), tm.loss(), tm.top1(), lastTest == null ? Double.NaN : lastTest.loss(),
+                    lastTest == null ? Double.NaN : lastTest.top1(), lastTest == null ? Double.NaN : lastTest.top5(), tm.imagesPerSecond());
+        }
+        trainRate = trainSeconds > 0 ? trainImages / trainSeconds : 0;
+        return new Result(config.epochs(), lastTest == null ? Double.NaN : lastTest.top1(), best,
+                lastTest == null ? Double.NaN : lastTest.top5(), lastTest == null ? Double.NaN : lastTest.loss(),
+                trainRate, (System.nanoTime() - t0) / 1e9);
+    }
+
+    private Metrics trainEpoch(int epoch) {
+        Module model = objective.model();
+        model.train();
+        reseedDropout(model, config.seed(), epoch);
+        Metrics m = new Metrics();
+        int total = train.batchesPerEpoch();
+        int step = 0;
+        try (DataLoader.Epoch batches = train.epoch(epoch)) {
+            while (batches.hasNext()) {
+                Batch b = batches.next();
+                optimizer.zeroGrad();
+                Objective.StepResult r = objective.forward(b);
+                float loss = r.loss().item();
+                if (!Float.isFinite(loss)) {
+                    throw new TrainingDivergedException(String.format(Locale.ROOT,
+                            "loss is %s at epoch %d, step %d of %d (global step %d); lower the learning rate or check the data",
+                            loss, epoch + 1, step + 1, total, epoch * total + step + 1));
+                }
+                r.loss().backward();
+                if (config.clipNorm() > 0) {
+                    Optimizer.clipGradNorm(model.trainableParameters(), config.clipNorm());
+                }
+                optimizer.step();
+                if (config.perIteration()) {
+                    scheduler.step();
+                }
+                m.add(loss, r.logits().detach(), b.labels());
+                step++;
+                progress.update("epoch " + (epoch + 1), step, total, m);
+                stepHook.accept(epoch * total + step);
+            }
+        }
+        if (!config.perIteration()) {
+            scheduler.step();
+        }
+        return m;
+    }
+
+    /** Loss and accuracy of the model in eval mode over a whole loader, without recording a graph. */
+    public Metrics evaluate(DataLoader loader, String label) {
+        Module model = objective.model();
+        boolean wasTraining = model.isTraining();
+        model.eval();
+        Metrics m = new Metrics();
+        int total = loader.batchesPerEpoch();
+        int step = 0;
+        try (Autograd.NoGrad ignored = Autograd.noGrad(); DataLoader.Epoch batches = loader.epoch(0)) {
+            while (batches.hasNext()) {
+                Batch b = batches.next();
+                Tensor logits = model.forward(b.images());
+                float loss = org.jqat.core.Functional.crossEntropy(logits, b.labels()).item();
+                m.add(loss, logits, b.labels());
+                progress.update(label, ++step, total, m);
+            }
+        } finally {
+            model.train(wasTraining);
+        }
+        return m;
+    }
+
+    private Map<String, Object> record(int epoch, Metrics tm, Metrics em) {
+        Map<String, Object> rec = new LinkedHashMap<>();
+        rec.put("epoch", epoch + 1);
+        rec.put("lr", optimizer.groups().get(0).lr());
+        rec.put("train_loss", tm.loss());
+        rec.put("train_top1", tm.top1());
+        rec.put("train_images_per_s", tm.imagesPerSecond());
+        rec.put("train_seconds", tm.seconds());
+        if (em != null) {
+            rec.put("test_loss", em.loss());
+            rec.put("test_top1", em.top1());
+            rec.put("test_top5", em.top5());
+        }
+        return rec;
+    }
+
+    /** Dropout masks of epoch e depend only on (seed, e), so a resumed epoch replays them exactly. */
+    static void reseedDropout(Module model, long seed, int epoch) {
+        int k = 0;
+        for (Module m : model.namedModules().values()) {
+            if (m instanceof Dropout d) {
+                d.rng().restore(new Rng(seed * 1_000_003L + epoch * 7919L + k++).state());
+            }
+        }
+    }
+
+    private static void createDirectories(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create output directory " + dir, e);
+        }
+    }
+}

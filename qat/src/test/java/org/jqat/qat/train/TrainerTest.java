@@ -1,0 +1,171 @@
+package org.jqat.qat.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.jqat.core.Rng;
+import org.jqat.core.Tensor;
+import org.jqat.datasets.DataLoader;
+import org.jqat.datasets.Dataset;
+import org.jqat.datasets.Example;
+import org.jqat.datasets.transforms.RandomHorizontalFlip;
+import org.jqat.datasets.transforms.ToTensor;
+import org.jqat.datasets.transforms.Transform;
+import org.jqat.nn.Module;
+import org.jqat.nn.Sequential;
+import org.jqat.nn.layers.AdaptiveAvgPool2d;
+import org.jqat.nn.layers.BatchNorm2d;
+import org.jqat.nn.layers.Conv2d;
+import org.jqat.nn.layers.Dropout;
+import org.jqat.nn.layers.Flatten;
+import org.jqat.nn.layers.Linear;
+import org.jqat.nn.layers.ReLU;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainerTest {
+
+    /** 96 images of 1×8×8 whose class (0..2) is which third of the image is bright. */
+    static Dataset stripes() {
+        return new Dataset() {
+            @Override
+            public int size() {
+                return 96;
+            }
+
+            @Override
+            public Example get(int index) {
+                Rng r = new Rng(index);
+                int label = index % 3;
+                byte[] px = new byte[64];
+                for (int y = 0; y < 8; y++) {
+                    for (int x = 0; x < 8; x++) {
+                        int bright = y * 3 / 8 == label ? 160 : 40;
+                        px[y * 8 + x] = (byte) (bright + r.nextInt(60));
+                    }
+                }
+                return new Example(px, 1, 8, 8, label);
+            }
+
+            @Override
+            public int[] imageShape() {
+                return new int[] {1, 8, 8};
+            }
+
+            @Override
+            public int numClasses() {
+                return 3;
+            }
+
+            @Override
+            public List<String> classNames() {
+                return List.of("top", "middle", "bottom");
+            }
+        };
+    }
+
+    static Module smallNet(long seed) {
+        Rng rng = new Rng(seed);
+        return new Sequential(new Conv2d(1, 6, 3, 1, 1, false, rng), new BatchNorm2d(6), new ReLU(),
+                new Conv2d(6, 6, 3, 2, 1, false, rng), new BatchNorm2d(6), new ReLU(), new Dropout(0.2f, new Rng(seed + 1)),
+                new AdaptiveAvgPool2d(1), new Flatten(), new Linear(6, 3, rng));
+    }
+
+    static DataLoader loader(boolean train, int workers) {
+        Transform t = new ToTensor();
+        if (train) {
+            t = t.then(new RandomHorizontalFlip());
+        }
+        return DataLoader.builder(stripes()).batchSize(16).shuffle(train).dropLast(train).seed(7)
+                .transform(t).workers(workers).build();
+    }
+
+    static TrainConfig config(Path out, int epochs) {
+        return TrainConfig.builder().epochs(epochs).lr(0.05).seed(3).outputDir(out).progress(false).build();
+    }
+
+    private static float[] weights(Module m) {
+        int n = 0;
+        for (Tensor t : m.stateDict().values()) {
+            n += t.numel();
+        }
+        float[] all = new float[n];
+        int k = 0;
+        for (Tensor t : m.stateDict().values()) {
+            float[] v = t.toFloatArray();
+            System.arraycopy(v, 0, all, k, v.length);
+            k += v.length;
+        }
+        return all;
+    }
+
+    @Test
+    void lossFallsAndMetricsAreWritten(@TempDir Path dir) throws Exception {
+        Module model = smallNet(1);
+        try (DataLoader tr = loader(true, 2); DataLoader te = loader(false, 1)) {
+            Trainer trainer = new Trainer(new Supervised(model, 0), tr, te, config(dir, 4));
+            Trainer.Result r = trainer.fit();
+            List<Map<String, Object>> h = trainer.history();
+            assertEquals(4, h.size());
+            double first = ((Number) h.get(0).get("train_loss")).doubleValue();
+            double last = ((Number) h.get(3).get("train_loss")).doubleValue();
+            assertTrue(last < first, "train loss should fall: " + first + " -> " + last);
+            assertTrue(r.bestTop1() >= r.lastTop1());
+        }
+        assertEquals(4, Files.readAllLines(dir.resolve(Trainer.METRICS)).size());
+        assertTrue(Files.exists(dir.resolve(Trainer.LAST)));
+        assertTrue(Files.exists(dir.resolve(Trainer.BEST)));
+    }
+
+    @Test
+    void resumeAfterAKillMidEpochIsBitIdentical(@TempDir Path dir) {
+        Path straight = dir.resolve("straight");
+        Path interrupted = dir.resolve("interrupted");
+        Module a = smallNet(5);
+        try (DataLoader tr = loader(true, 2); DataLoader te = loader(false, 1)) {
+            new Trainer(new Supervised(a, 0.1f), tr, te, config(straight, 3)).fit();
+        }
+        // Same run killed in the middle of epoch 2 (after 8 of 18 steps) ...
+        Module b = smallNet(5);
+        try (DataLoader tr = loader(true, 1); DataLoader te = loader(false, 1)) {
+            Trainer t = new Trainer(new Supervised(b, 0.1f), tr, te, config(interrupted, 3));
+            t.onStep(step -> {
+                if (step == 6 + 2) {
+                    throw new IllegalStateException("simulated kill");
+                }
+            });
+            assertThrows(IllegalStateException.class, t::fit);
+        }
+        // ... and restarted in a fresh process state from its last checkpoint.
+        Module c = smallNet(99);
+        try (DataLoader tr = loader(true, 3); DataLoader te = loader(false, 1)) {
+            new Trainer(new Supervised(c, 0.1f), tr, te, config(interrupted, 3)).fit();
+        }
+        assertArrayEquals(weights(a), weights(c), "resumed weights must equal the uninterrupted run's bit for bit");
+    }
+
+    @Test
+    void aDivergingLossStopsWithTheStep(@TempDir Path dir) {
+        Module model = smallNet(2);
+        try (DataLoader tr = loader(true, 1)) {
+            TrainConfig cfg = TrainConfig.builder().epochs(2).lr(1e30).momentum(0).nesterov(false).seed(1).outputDir(dir).progress(false).build();
+            TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
+                    () -> new Trainer(new Supervised(model, 0), tr, null, cfg).fit());
+            assertTrue(e.getMessage().contains("step"), e.getMessage());
+        }
+    }
+
+    @Test
+    void badSettingsAreRejected() {
+        assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().epochs(0).build());
+        assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().lr(-1).build());
+        assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().momentum(1.5).build());
+        assertThrows(IllegalArgumentException.class, () -> Schedule.parse("sawtooth"));
+    }
+}
