@@ -1,6 +1,8 @@
 package org.jqat.datasets;
 
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.awt.image.IndexColorModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -109,9 +111,20 @@ public final class ImageFolderDataset implements Dataset {
         }
         int h = img.getHeight();
         int w = img.getWidth();
-        int[] argb = img.getRGB(0, 0, w, h, null, 0, w); // converts any colour model (grey, palette) to sRGB
         byte[] px = new byte[3 * h * w];
         int plane = h * w;
+        if (isPlainGray(img)) {
+            // getRGB would treat Java's grey colour space as linear and gamma-correct it
+            // (200 -> 229); PIL and torchvision replicate the stored value, so do that.
+            int bits = img.getColorModel().getComponentSize(0);
+            int[] s = img.getRaster().getSamples(0, 0, w, h, 0, (int[]) null);
+            for (int i = 0; i < plane; i++) {
+                int v = bits == 8 ? s[i] : bits > 8 ? s[i] >>> (bits - 8) : s[i] * 255 / ((1 << bits) - 1);
+                px[i] = px[plane + i] = px[2 * plane + i] = (byte) v;
+            }
+            return new Example(px, 3, h, w, labels[index]);
+        }
+        int[] argb = img.getRGB(0, 0, w, h, null, 0, w); // converts any other colour model (palette, CMYK) to sRGB
         for (int i = 0; i < plane; i++) {
             int v = argb[i];
             px[i] = (byte) (v >>> 16);
@@ -119,6 +132,12 @@ public final class ImageFolderDataset implements Dataset {
             px[2 * plane + i] = (byte) v;
         }
         return new Example(px, 3, h, w, labels[index]);
+    }
+
+    private static boolean isPlainGray(BufferedImage img) {
+        int bands = img.getRaster().getNumBands();
+        return (bands == 1 || bands == 2) && !(img.getColorModel() instanceof IndexColorModel)
+                && img.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_GRAY;
     }
 
     @Override

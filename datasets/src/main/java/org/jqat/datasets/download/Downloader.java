@@ -26,15 +26,24 @@ import org.jqat.datasets.DatasetException;
 public final class Downloader {
     private final HttpClient client;
     private final Duration requestTimeout;
+    private final Duration idleTimeout;
 
+    /** Default client: redirects followed, 30 s to connect, 60 s to get headers, 60 s without data aborts. */
     public Downloader() {
         this(HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
-                .connectTimeout(Duration.ofSeconds(30)).build(), Duration.ofMinutes(30));
+                .connectTimeout(Duration.ofSeconds(30)).build(), Duration.ofSeconds(60), Duration.ofSeconds(60));
     }
 
-    public Downloader(HttpClient client, Duration requestTimeout) {
+    /**
+     * @param requestTimeout how long to wait for the response headers
+     * @param idleTimeout    how long the body may deliver no data before the download is aborted
+     *                       (HttpClient has no body timeout of its own, so a stalled server would
+     *                       otherwise hang the caller forever)
+     */
+    public Downloader(HttpClient client, Duration requestTimeout, Duration idleTimeout) {
         this.client = client;
         this.requestTimeout = requestTimeout;
+        this.idleTimeout = idleTimeout;
     }
 
     /**
@@ -79,17 +88,31 @@ public final class Downloader {
         }
         MessageDigest md = Checksums.md5();
         long written = 0;
-        try (InputStream in = resp.body(); OutputStream out = Files.newOutputStream(tmp)) {
+        InputStream in = resp.body();
+        Watchdog dog = new Watchdog(in, idleTimeout.toNanos());
+        try (in; OutputStream out = Files.newOutputStream(tmp)) {
             if (resp.statusCode() != 200) {
                 throw new DatasetException("download of " + uri + " failed: HTTP " + resp.statusCode());
             }
+            dog.start();
             byte[] buf = new byte[1 << 16];
             int n;
             while ((n = in.read(buf)) > 0) {
+                dog.progress();
                 md.update(buf, 0, n);
                 out.write(buf, 0, n);
                 written += n;
             }
+        } catch (IOException e) {
+            if (dog.fired()) {
+                throw new IOException("no data for " + idleTimeout.toSeconds() + " s after " + written + " bytes", e);
+            }
+            throw e;
+        } finally {
+            dog.interrupt();
+        }
+        if (dog.fired()) {
+            throw new IOException("no data for " + idleTimeout.toSeconds() + " s after " + written + " bytes");
         }
         // A dropped connection on a chunked body may look like a clean end; the length check
         // and the checksum catch it either way.
@@ -101,6 +124,46 @@ public final class Downloader {
         if (!got.equalsIgnoreCase(md5)) {
             throw new DatasetException("download of " + uri + ": checksum mismatch, md5 " + got + " but expected " + md5
                     + " (" + written + " bytes); nothing was kept");
+        }
+    }
+
+    /** Closes the body stream when no data arrived for the idle timeout, which unblocks the reader. */
+    private static final class Watchdog extends Thread {
+        private final InputStream in;
+        private final long idleNanos;
+        private volatile long last = System.nanoTime();
+        private volatile boolean fired;
+
+        Watchdog(InputStream in, long idleNanos) {
+            super("jqat-download-watchdog");
+            setDaemon(true);
+            this.in = in;
+            this.idleNanos = idleNanos;
+        }
+
+        void progress() {
+            last = System.nanoTime();
+        }
+
+        boolean fired() {
+            return fired;
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (true) {
+                    long left = last + idleNanos - System.nanoTime();
+                    if (left <= 0) {
+                        fired = true;
+                        in.close();
+                        return;
+                    }
+                    Thread.sleep(Math.max(1, left / 1_000_000));
+                }
+            } catch (InterruptedException | IOException e) {
+                // download finished (interrupted) or closing failed: nothing more to do
+            }
         }
     }
 }

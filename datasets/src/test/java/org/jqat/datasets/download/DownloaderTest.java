@@ -11,7 +11,13 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.Executors;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -54,16 +60,17 @@ class DownloaderTest {
             String path = ex.getRequestURI().getPath();
             hits.computeIfAbsent(path, k -> new AtomicInteger()).incrementAndGet();
             byte[] body = files.get(path);
-            if (path.startsWith("/drop")) {
+            if (path.startsWith("/stall")) {
                 ex.sendResponseHeaders(200, BODY.length);
                 OutputStream out = ex.getResponseBody();
                 out.write(BODY, 0, 1000);
                 out.flush();
                 try {
-                    out.close(); // fewer bytes than announced: the server closes the connection
-                } catch (IOException expected) {
-                    // "insufficient bytes written"
+                    Thread.sleep(5000); // never sends the rest in time
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
+                ex.close();
                 return;
             }
             if (body == null) {
@@ -76,7 +83,34 @@ class DownloaderTest {
                 out.write(body);
             }
         });
+        server.setExecutor(Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "test-http");
+            t.setDaemon(true);
+            return t;
+        }));
         server.start();
+    }
+
+    /**
+     * A raw socket server that announces the whole body, sends part of it and closes the
+     * connection: a real mid-body drop (HttpServer keeps the connection open instead).
+     */
+    static ServerSocket dropper() throws IOException {
+        ServerSocket ss = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        Thread t = new Thread(() -> {
+            try (Socket s = ss.accept()) {
+                s.getInputStream().read(new byte[4096]);
+                OutputStream out = s.getOutputStream();
+                out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + BODY.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(BODY, 0, 1000);
+                out.flush();
+            } catch (IOException ignored) {
+                // the test checks the client side
+            }
+        }, "test-dropper");
+        t.setDaemon(true);
+        t.start();
+        return ss;
     }
 
     String base() {
@@ -130,9 +164,22 @@ class DownloaderTest {
     @Test
     void droppedConnectionLeavesNothing() throws Exception {
         Path target = dir.resolve("drop.bin");
-        DatasetException e = assertThrows(DatasetException.class,
-                () -> new Downloader().fetch(URI.create(base() + "drop.bin"), target, md5(BODY)));
-        assertTrue(e.getMessage().contains("drop.bin"), e.getMessage());
+        try (ServerSocket ss = dropper()) {
+            URI uri = URI.create("http://127.0.0.1:" + ss.getLocalPort() + "/drop.bin");
+            DatasetException e = assertThrows(DatasetException.class, () -> new Downloader().fetch(uri, target, md5(BODY)));
+            assertTrue(e.getMessage().contains("drop.bin"), e.getMessage());
+        }
+        assertEquals(List.of(), leftovers());
+    }
+
+    @Test
+    void stalledBodyIsAbortedAndLeavesNothing() throws Exception {
+        Path target = dir.resolve("stall.bin");
+        Downloader d = new Downloader(HttpClient.newHttpClient(), Duration.ofSeconds(10), Duration.ofMillis(500));
+        long t0 = System.nanoTime();
+        DatasetException e = assertThrows(DatasetException.class, () -> d.fetch(URI.create(base() + "stall.bin"), target, md5(BODY)));
+        assertTrue(System.nanoTime() - t0 < 4_000_000_000L, "aborted by the idle timeout, not by the server");
+        assertTrue(e.getMessage().contains("no data"), e.getMessage());
         assertEquals(List.of(), leftovers());
     }
 
