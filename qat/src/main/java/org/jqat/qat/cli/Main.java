@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code jqat} command line: one subcommand per job. */
 @Command(name = "jqat", mixinStandardHelpOptions = true, version = "jqat 0.1.0-SNAPSHOT",
         description = "A pure-JVM tensor engine with quantization-aware training.",
-        subcommands = {ConformanceCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, EvalCommand.class, InfoCommand.class, ConformanceCommand.class,
+            CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -23,6 +24,16 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns its exit status (tests call this). */
     public static int run(String... args) {
-        return new CommandLine(new Main()).execute(args);
+        CommandLine cli = new CommandLine(new Main());
+        // Bad values found after parsing (a negative batch size, an unknown data set) are usage
+        // errors too: report them in one line instead of a stack trace.
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof IllegalArgumentException) {
+                cmd.getErr().println("jqat " + cmd.getCommandName() + ": " + e.getMessage());
+                return 2;
+            }
+            throw e;
+        });
+        return cli.execute(args);
     }
 }

@@ -1,0 +1,47 @@
+package org.jqat.qat.cli;
+
+import org.jqat.core.backend.Backends;
+import org.jqat.datasets.DataLocation;
+import org.jqat.datasets.DatasetRegistry;
+import picocli.CommandLine.Option;
+
+/** Options every compute command shares: backend, threads, where data lives. */
+final class RuntimeOptions {
+
+    @Option(names = "--backend", paramLabel = "NAME", description = "Backend for host ops: cpu (SIMD, default when present) or reference.")
+    String backend;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Worker threads of the cpu backend (default: all processors).")
+    Integer threads;
+
+    @Option(names = "--data-dir", paramLabel = "DIR",
+            description = "Where data sets live (default: $JQAT_DATA, else ~/.cache/jqat); missing sets are downloaded there.")
+    String dataDir;
+
+    @Option(names = "--no-download", description = "Fail instead of downloading a missing data set.")
+    boolean noDownload;
+
+    @Option(names = "--workers", paramLabel = "N", defaultValue = "2", description = "Background threads decoding and augmenting batches (default: ${DEFAULT-VALUE}).")
+    int workers;
+
+    /** Applies backend and thread settings; must run before any kernel does (the pool is sized once). */
+    void apply() {
+        if (threads != null) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+            }
+            System.setProperty("jqat.threads", Integer.toString(threads));
+        }
+        if (workers < 1) {
+            throw new IllegalArgumentException("--workers must be at least 1, got " + workers);
+        }
+        if (backend != null) {
+            Backends.use(backend);
+        }
+    }
+
+    DatasetRegistry registry() {
+        DataLocation loc = DataLocation.resolve(dataDir);
+        return new DatasetRegistry(loc.root()).withDownload(!noDownload);
+    }
+}
