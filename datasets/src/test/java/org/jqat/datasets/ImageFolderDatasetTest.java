@@ -90,4 +90,39 @@ class ImageFolderDatasetTest {
         Files.createDirectories(root.resolve("a"));
         assertTrue(assertThrows(DatasetException.class, () -> ImageFolderDataset.open(root)).getMessage().contains("no image files"));
     }
+
+    @Test
+    void realCifarJpegsFromTarball() throws Exception {
+        Path tgz = TestData.sharedDatasets().resolve("cifar-10-jpeg.tar.gz");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(tgz));
+        // Copy two images of each of three test classes out of the tarball, then read them as an ImageFolder.
+        java.util.Map<String, Integer> taken = new java.util.HashMap<>();
+        org.jqat.datasets.download.TarArchive.read(tgz, (e, in) -> {
+            String[] parts = e.name().split("/");
+            if (e.isFile() && parts.length == 4 && parts[1].equals("test") && List.of("airplane", "cat", "truck").contains(parts[2])
+                    && taken.merge(parts[2], 1, Integer::sum) <= 2) {
+                Path out = root.resolve(parts[2]).resolve(parts[3]);
+                Files.createDirectories(out.getParent());
+                Files.copy(in, out);
+            }
+        });
+        ImageFolderDataset ds = ImageFolderDataset.open(root);
+        assertEquals(List.of("airplane", "cat", "truck"), ds.classNames());
+        assertEquals(6, ds.size());
+        for (int i = 0; i < ds.size(); i++) {
+            Example e = ds.get(i);
+            assertArrayEquals(new int[] {3, 32, 32}, new int[] {e.channels(), e.height(), e.width()});
+            assertEquals(i / 2, e.label());
+        }
+        // Batched through the loader with an ImageNet-style eval pipeline.
+        org.jqat.datasets.transforms.Transform eval = org.jqat.datasets.transforms.Compose.of(
+                new org.jqat.datasets.transforms.Resize(40), new org.jqat.datasets.transforms.CenterCrop(36),
+                new org.jqat.datasets.transforms.ToTensor());
+        try (DataLoader l = DataLoader.builder(ds).batchSize(4).transform(eval).workers(2).build();
+                DataLoader.Epoch it = l.epoch(0)) {
+            Batch b = it.next();
+            assertArrayEquals(new int[] {4, 3, 36, 36}, b.images().shape());
+            assertEquals(2, it.next().size());
+        }
+    }
 }
