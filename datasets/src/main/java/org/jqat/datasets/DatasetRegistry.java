@@ -21,8 +21,11 @@ import org.jqat.datasets.download.TarArchive;
  * {@code jqat.datasets.<name>.url} or {@link #withBaseUrl}, so tests can serve files locally.
  */
 public final class DatasetRegistry {
-    /** Names accepted by {@link #open}. */
-    public static final List<String> NAMES = List.of("cifar10", "cifar100", "mnist", "fashion-mnist");
+    /** Names accepted by {@link #open}; all but "imagenet" can be downloaded. */
+    public static final List<String> NAMES = List.of("cifar10", "cifar100", "mnist", "fashion-mnist", "imagenet");
+
+    /** Folder of ImageNet under the root: {@code imagenet/train/<wnid>/...} and {@code imagenet/val/<wnid>/...}. */
+    public static final String IMAGENET_DIR = "imagenet";
 
     /** A downloadable file and its published MD5. */
     public record RemoteFile(String name, String md5) {}
@@ -103,6 +106,15 @@ public final class DatasetRegistry {
 
     /** Opens the train or test split of set {@code name}, downloading it first if needed. */
     public Dataset open(String name, boolean train) {
+        if (name.equals("imagenet")) {
+            // ImageNet needs a licence agreement, so it is never downloaded: the user puts it there.
+            Path dir = root.resolve(IMAGENET_DIR).resolve(train ? "train" : "val");
+            if (!Files.isDirectory(dir)) {
+                throw new DatasetException("ImageNet not found: expected the ImageFolder layout " + dir
+                        + "/<class>/<image>.JPEG (it cannot be downloaded automatically)");
+            }
+            return ImageFolderDataset.open(dir);
+        }
         Path dir = ensure(name);
         return switch (name) {
             case "cifar10" -> CifarDataset.cifar10(dir, train);

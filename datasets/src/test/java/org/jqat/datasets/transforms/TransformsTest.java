@@ -121,4 +121,19 @@ class TransformsTest {
                 .then(new Normalize(new float[] {0.5f}, new float[] {0.5f}));
         assertArrayEquals(new float[] {-1f, 1f}, t.apply(img, new Rng(0)).data(), 1e-6f);
     }
+
+    @Test
+    void presetsProduceExpectedShapes() {
+        Image cifar = ramp(3, 32, 32);
+        Image t = Presets.forDataset("cifar10", true).apply(cifar, new Rng(5));
+        assertEquals(32, t.height());
+        Image big = ramp(3, 300, 400);
+        Image in = Presets.forDataset("imagenet", false).apply(big, new Rng(5));
+        assertEquals(224, in.height());
+        assertEquals(224, in.width());
+        assertEquals(224, Presets.forDataset("imagenet", true).apply(big, new Rng(5)).width());
+        Image m = Presets.forDataset("mnist", false).apply(new Image(new float[] {0}, 1, 1, 1), null);
+        assertEquals(-0.1307f / 0.3081f, m.data()[0], 1e-6f);
+        assertThrows(IllegalArgumentException.class, () -> Presets.forDataset("svhn", true));
+    }
 }
