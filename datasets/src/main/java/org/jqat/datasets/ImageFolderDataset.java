@@ -4,6 +4,7 @@ import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.IndexColorModel;
 import java.io.IOException;
+import java.nio.file.FileVisitOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -57,8 +58,8 @@ public final class ImageFolderDataset implements Dataset {
             for (int c = 0; c < classDirs.size(); c++) {
                 names.add(classDirs.get(c).getFileName().toString());
                 List<Path> imgs;
-                // Walk the class folder recursively, as torchvision does, and sort for a fixed order.
-                try (Stream<Path> s = Files.walk(classDirs.get(c))) {
+                // Walk the class folder recursively, following links, as torchvision does; sort for a fixed order.
+                try (Stream<Path> s = Files.walk(classDirs.get(c), FileVisitOption.FOLLOW_LINKS)) {
                     imgs = s.filter(Files::isRegularFile).filter(ImageFolderDataset::isImage)
                             .sorted((a, b) -> a.toString().compareTo(b.toString())).toList();
                 }
