@@ -1,0 +1,142 @@
+package org.jqat.qat.quant;
+
+import org.jqat.core.Autograd;
+import org.jqat.core.Functional;
+import org.jqat.core.Tensor;
+
+/**
+ * The fake quantizer of PyTorch's default QAT recipe: a moving-average min/max observer
+ * ({@code MovingAverageMinMaxObserver}, averaging constant 0.01 by default: the first batch sets
+ * min/max, later ones move them by {@code c·(batch − running)}) and a scale and zero point derived
+ * from the observed range, with no learnable parameters (straight-through gradient for x only).
+ *
+ * <ul>
+ * <li>Affine (activations, quint8-style, per tensor): levels {@code [0, 2^b−1]},
+ *     {@code s = (max(max,0) − min(min,0))/(qmax − qmin)}, {@code zp = clamp(qmin − rint(min(min,0)/s))}.</li>
+ * <li>Symmetric (weights, qint8-style, per channel on axis 0): levels {@code [−2^(b−1), 2^(b−1)−1]},
+ *     {@code s = max(−min(min,0), max(max,0)) / ((qmax − qmin)/2)}, zp = 0.</li>
+ * </ul>
+ * s is at least float32 epsilon, as torch. The kernel computes {@code rint(clamp(x/s, qmin − zp,
+ * qmax − zp))·s}, which equals torch's {@code (clamp(rint(x/s + zp), qmin, qmax) − zp)·s} except for
+ * exact ties when zp is odd. The observer updates in training mode only (and on the very first
+ * forward, so an untrained quantizer has a range). Per-channel is symmetric only (the kernel takes
+ * one level range for all channels).
+ *
+ * <p>State (buffers): {@code min_val}, {@code max_val}, {@code scale} ({@code [channels]}),
+ * {@code zero_point} ({@code [1]}), {@code initialized}.
+ */
+public final class MinMaxQuantizer extends Quantizer {
+    /** torch's MovingAverageMinMaxObserver default averaging constant. */
+    public static final float DEFAULT_AVERAGING_CONSTANT = 0.01f;
+    private static final float EPS = Math.ulp(1f);
+
+    private final QuantRange range;
+    private final boolean symmetric;
+    private final boolean perChannel;
+    private final int channels;
+    private final float averagingConstant;
+
+    public MinMaxQuantizer(QuantRange range, boolean symmetric, boolean perChannel, int channels, float averagingConstant) {
+        if (perChannel && !symmetric) {
+            throw new IllegalArgumentException("min/max fake-quant: per-channel must be symmetric (one level range for all channels)");
+        }
+        if (!(averagingConstant > 0 && averagingConstant <= 1)) {
+            throw new IllegalArgumentException("min/max fake-quant: averaging constant must be in (0, 1], got " + averagingConstant);
+        }
+        this.range = range;
+        this.symmetric = symmetric;
+        this.perChannel = perChannel;
+        this.channels = perChannel ? channels : 1;
+        this.averagingConstant = averagingConstant;
+        registerBuffer("min_val", Tensor.zeros(this.channels));
+        registerBuffer("max_val", Tensor.zeros(this.channels));
+        registerBuffer("scale", Tensor.ones(this.channels));
+        registerBuffer("zero_point", Tensor.zeros(1));
+        registerBuffer("initialized", Tensor.zeros(1));
+    }
+
+    /** Activations: affine, unsigned levels, per tensor, momentum 0.01. */
+    public static MinMaxQuantizer activation(int bits) {
+        return new MinMaxQuantizer(QuantRange.unsigned(bits), false, false, 1, DEFAULT_AVERAGING_CONSTANT);
+    }
+
+    /** Weights: symmetric, signed levels, per channel along axis 0. */
+    public static MinMaxQuantizer weightPerChannel(int bits, int channels) {
+        return new MinMaxQuantizer(QuantRange.signed(bits), true, true, channels, DEFAULT_AVERAGING_CONSTANT);
+    }
+
+    @Override
+    public int bits() {
+        return range.bits();
+    }
+
+    @Override
+    public String method() {
+        return "minmax";
+    }
+
+    public QuantRange range() {
+        return range;
+    }
+
+    public boolean isInitialized() {
+        return buffer("initialized").item() != 0f;
+    }
+
+    private int zeroPoint() {
+        return (int) buffer("zero_point").item();
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        if (isTraining() || !isInitialized()) {
+            observe(x);
+        }
+        int zp = zeroPoint();
+        return Functional.fakeQuantize(x, buffer("scale"), null, perChannel ? 0 : -1, range.qmin() - zp, range.qmax() - zp,
+                1f, true);
+    }
+
+    /** Updates the running min/max from x and recomputes scale and zero point. */
+    public void observe(Tensor x) {
+        float[] v = x.detach().toFloatArray();
+        float[] lo = HostStats.perChannel(v, channels, HostStats::min);
+        float[] hi = HostStats.perChannel(v, channels, HostStats::max);
+        try (var ng = Autograd.noGrad()) {
+            if (isInitialized()) {
+                float[] rlo = buffer("min_val").toFloatArray();
+                float[] rhi = buffer("max_val").toFloatArray();
+                for (int c = 0; c < channels; c++) {
+                    lo[c] = rlo[c] + averagingConstant * (lo[c] - rlo[c]);
+                    hi[c] = rhi[c] + averagingConstant * (hi[c] - rhi[c]);
+                }
+            }
+            buffer("min_val").copyFrom_(Tensor.of(lo));
+            buffer("max_val").copyFrom_(Tensor.of(hi));
+            float[] scale = new float[channels];
+            int zp = 0;
+            for (int c = 0; c < channels; c++) {
+                float minNeg = Math.min(lo[c], 0f);
+                float maxPos = Math.max(hi[c], 0f);
+                if (symmetric) {
+                    scale[c] = Math.max(Math.max(-minNeg, maxPos) / ((range.qmax() - range.qmin()) / 2f), EPS);
+                } else {
+                    scale[c] = Math.max((maxPos - minNeg) / (float) (range.qmax() - range.qmin()), EPS);
+                    zp = (int) Math.max(range.qmin(), Math.min(range.qmax(), range.qmin() - Math.rint(minNeg / scale[c])));
+                }
+            }
+            buffer("scale").copyFrom_(Tensor.of(scale));
+            buffer("zero_point").fill_(zp);
+            buffer("initialized").fill_(1f);
+        }
+    }
+
+    @Override
+    public QuantGrid grid(Tensor x) {
+        int zp = zeroPoint();
+        int[] zps = new int[channels];
+        java.util.Arrays.fill(zps, zp);
+        return new QuantGrid(range.bits(), range.qmin(), range.qmax(), perChannel ? 0 : -1, buffer("scale").toFloatArray(),
+                null, zp == 0 ? null : zps);
+    }
+}

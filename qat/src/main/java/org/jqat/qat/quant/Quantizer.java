@@ -1,0 +1,31 @@
+package org.jqat.qat.quant;
+
+import org.jqat.core.Tensor;
+import org.jqat.nn.Module;
+
+/**
+ * A fake quantizer: a module whose forward rounds its input to a uniform grid (through the fused
+ * {@link org.jqat.core.Functional#fakeQuantize} kernel) and whose backward is straight-through,
+ * with whatever gradient its method defines for its own parameters. Parameters and buffers are
+ * registered by name so they appear in state dicts, e.g. {@code layer1.0.conv1.weight_quantizer.step}.
+ */
+public abstract class Quantizer extends Module {
+
+    /** Bit width of the output grid. */
+    public abstract int bits();
+
+    /** Short method name for reports and export metadata: lsq, lsq+, dorefa, pact, minmax, identity. */
+    public abstract String method();
+
+    /**
+     * The integer grid of {@code forward(x)} in its current state (call after a forward, or
+     * after loading state). x is needed by quantizers whose grid depends on the tensor
+     * (DoReFa's 1-bit mean); others ignore it. Null for quantizers that do not quantize.
+     */
+    public abstract QuantGrid grid(Tensor x);
+
+    @Override
+    protected String describe() {
+        return getClass().getSimpleName() + "(" + method() + ", bits=" + bits() + ")";
+    }
+}
