@@ -38,6 +38,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Models.validate(model);
         runtime.apply();
         if (batchSize < 1 || limit < 0) {
             throw new IllegalArgumentException("--batch-size must be positive and --limit not negative");

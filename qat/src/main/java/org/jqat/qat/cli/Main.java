@@ -32,6 +32,13 @@ public final class Main implements Runnable {
                 cmd.getErr().println("jqat " + cmd.getCommandName() + ": " + e.getMessage());
                 return 2;
             }
+            // Bad data files, unreadable checkpoints and diverged runs: the message says what and where.
+            if (e instanceof org.jqat.datasets.DatasetException || e instanceof org.jqat.core.io.SafetensorsException
+                    || e instanceof java.io.UncheckedIOException || e instanceof org.jqat.qat.train.TrainingDivergedException
+                    || e instanceof IllegalStateException) {
+                cmd.getErr().println("jqat " + cmd.getCommandName() + ": " + e.getMessage());
+                return 1;
+            }
             throw e;
         });
         return cli.execute(args);

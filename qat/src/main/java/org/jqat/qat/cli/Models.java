@@ -20,6 +20,22 @@ public final class Models {
     private Models() {
     }
 
+    /** Fails with the list of known names unless {@code name} is a model this factory can build. */
+    public static void validate(String name) {
+        String n = name.trim().toLowerCase(Locale.ROOT);
+        if (n.equals("resnet18") || n.equals("resnet34") || n.equals("resnet50") || n.equals("mnist-cnn")) {
+            return;
+        }
+        Matcher m = CIFAR.matcher(n);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("unknown model '" + name + "'; known: " + NAMES);
+        }
+        int depth = Integer.parseInt(m.group(1));
+        if (depth < 8 || (depth - 2) % 6 != 0) {
+            throw new IllegalArgumentException("CIFAR ResNet depth must be 6n+2 (8, 14, 20, 32, ...), got " + depth + " in '" + name + "'");
+        }
+    }
+
     /**
      * A freshly initialised model.
      *

@@ -35,6 +35,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Models.validate(model);
         runtime.apply();
         TrainConfig cfg = training.config(Path.of("runs", model + "-" + training.dataset));
         DatasetRegistry registry = runtime.registry();
