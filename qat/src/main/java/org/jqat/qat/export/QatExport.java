@@ -1,0 +1,230 @@
+package org.jqat.qat.export;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.jqat.core.Autograd;
+import org.jqat.core.Tensor;
+import org.jqat.core.io.DType;
+import org.jqat.core.io.SafetensorsFile;
+import org.jqat.core.io.SafetensorsWriter;
+import org.jqat.core.io.TensorEntry;
+import org.jqat.nn.Module;
+import org.jqat.qat.convert.QuantLayers;
+import org.jqat.qat.quant.IdentityQuantizer;
+import org.jqat.qat.quant.QuantGrid;
+import org.jqat.qat.quant.Quantizer;
+
+/**
+ * Writes a QAT model as integer weights plus scales to one safetensors file, and reads it back.
+ *
+ * <p>For every quantized layer {@code L} (a QuantConv2d / QuantLinear) the file holds
+ * {@code L.weight.codes} (the integer codes), {@code L.weight.scale} (F32, one per channel or
+ * one), and where used {@code L.weight.offset} (F32) and {@code L.weight.zero_point} (I32); the
+ * weight is {@code (code − zero_point)·scale + offset}. Codes of 1, 2 and 4 bits are packed into
+ * U8 as {@link BitPacking} documents (stored as code − code_min); other widths are one byte per
+ * code, I8 when the code range fits a signed byte, else U8 (DoReFa's and the min/max affine codes
+ * reach 2^b − 1). Every other state-dict entry (biases, BatchNorm, float layers, quantizer
+ * parameters and buffers) is stored as F32 under its own key.
+ *
+ * <p>Metadata: {@code format=jqat-qat/1}, {@code layers} (comma-separated), {@code packing}
+ * (the rule), and per layer {@code L.weight.bits|method|shape|axis|code_min|code_max|storage}
+ * and {@code L.input_quantizer} (method, bits, levels, scale/offset/zero point).
+ */
+public final class QatExport {
+    public static final String FORMAT = "jqat-qat/1";
+    public static final String PACKING_RULE = "1/2/4-bit codes: U8, LSB first, element i in byte i/(8/bits) "
+            + "at bit (i%(8/bits))*bits, value code-code_min; other widths: one byte per code (I8 if the range fits, else U8)";
+
+    private QatExport() {
+    }
+
+    /** Writes the model (atomically). Quantizers are evaluated without changing their state. */
+    public static void export(Module model, Path file) {
+        SafetensorsWriter w = new SafetensorsWriter();
+        w.metadata("format", FORMAT).metadata("packing", PACKING_RULE);
+        Map<String, Tensor> state = model.stateDict();
+        List<String> layers = new ArrayList<>();
+        for (var e : model.namedModules().entrySet()) {
+            Module m = e.getValue();
+            Quantizer wq = QuantLayers.weightQuantizer(m);
+            if (wq == null || wq.grid(m.param("weight")) == null) {
+                continue;
+            }
+            String name = e.getKey();
+            layers.add(name);
+            writeWeight(w, name, m.param("weight"), wq);
+            Quantizer in = QuantLayers.inputQuantizer(m);
+            w.metadata(name + ".input_quantizer", in == null ? "none" : describe(in, in.grid(null)));
+        }
+        w.metadata("layers", String.join(",", layers));
+        for (var e : state.entrySet()) {
+            String key = e.getKey();
+            if (key.endsWith(".weight") && layers.contains(key.substring(0, key.length() - ".weight".length()))) {
+                continue;
+            }
+            Tensor t = e.getValue();
+            w.add(key, t.toFloatArray(), t.shape());
+        }
+        w.write(file);
+    }
+
+    private static void writeWeight(SafetensorsWriter w, String layer, Tensor weight, Quantizer wq) {
+        float[] y;
+        boolean training = wq.isTraining();
+        // eval so a min/max observer does not move; no-grad so nothing is recorded
+        wq.train(false);
+        try (var ng = Autograd.noGrad()) {
+            y = wq.forward(weight).toFloatArray();
+        } finally {
+            wq.train(training);
+        }
+        QuantGrid g = wq.grid(weight);
+        int[] shape = weight.shape();
+        int[] codes = g.codes(y, shape);
+        float[] back = g.dequantize(codes, shape);
+        for (int k = 0; k < y.length; k++) {
+            if (Float.floatToIntBits(back[k]) != Float.floatToIntBits(y[k]) && back[k] != y[k]) {
+                throw new IllegalStateException("export: weight of " + layer + " is not on its grid at element " + k
+                        + " (" + y[k] + " vs " + back[k] + ")");
+            }
+        }
+        String p = layer + ".weight.";
+        String storage;
+        if (BitPacking.packs(g.bits())) {
+            int[] u = new int[codes.length];
+            for (int k = 0; k < u.length; k++) {
+                u[k] = codes[k] - g.codeMin();
+            }
+            byte[] packed = BitPacking.pack(u, g.bits());
+            w.addBytes(p + "codes", DType.U8, packed, packed.length);
+            storage = "packed" + g.bits();
+        } else {
+            boolean signed = g.codeMin() >= Byte.MIN_VALUE && g.codeMax() <= Byte.MAX_VALUE;
+            byte[] b = new byte[codes.length];
+            for (int k = 0; k < b.length; k++) {
+                b[k] = (byte) codes[k];
+            }
+            w.addBytes(p + "codes", signed ? DType.I8 : DType.U8, b, shape);
+            storage = signed ? "I8" : "U8";
+        }
+        w.add(p + "scale", g.scale(), g.scale().length);
+        if (g.offset() != null) {
+            w.add(p + "offset", g.offset(), g.offset().length);
+        }
+        if (g.zeroPoint() != null) {
+            w.addInts(p + "zero_point", g.zeroPoint(), g.zeroPoint().length);
+        }
+        w.metadata(p + "bits", Integer.toString(g.bits()))
+                .metadata(p + "method", wq.method())
+                .metadata(p + "shape", Arrays.stream(shape).mapToObj(Integer::toString).collect(Collectors.joining(",")))
+                .metadata(p + "axis", Integer.toString(g.axis()))
+                .metadata(p + "code_min", Integer.toString(g.codeMin()))
+                .metadata(p + "code_max", Integer.toString(g.codeMax()))
+                .metadata(p + "storage", storage);
+    }
+
+    private static String describe(Quantizer q, QuantGrid g) {
+        if (g == null) {
+            return q.method() + " bits=" + q.bits();
+        }
+        return q.method() + " bits=" + g.bits() + " levels=[" + g.codeMin() + "," + g.codeMax() + "] scale="
+                + Arrays.toString(g.scale()) + (g.offset() != null ? " offset=" + Arrays.toString(g.offset()) : "")
+                + (g.zeroPoint() != null ? " zero_point=" + Arrays.toString(g.zeroPoint()) : "");
+    }
+
+    /** The names of the layers stored with integer weights. */
+    public static List<String> layers(Path file) {
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            return layers(f);
+        }
+    }
+
+    private static List<String> layers(SafetensorsFile f) {
+        if (!FORMAT.equals(f.metadata().get("format"))) {
+            throw new IllegalArgumentException(f.path() + ": not a " + FORMAT + " file (format=" + f.metadata().get("format") + ")");
+        }
+        String s = f.metadata().getOrDefault("layers", "");
+        return s.isEmpty() ? List.of() : List.of(s.split(","));
+    }
+
+    /**
+     * The file as a float state dict: the integer weights dequantized under {@code L.weight},
+     * every other entry as stored (quantizer state included).
+     */
+    public static Map<String, Tensor> readStateDict(Path file) {
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            List<String> layers = layers(f);
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            java.util.Set<String> consumed = new java.util.HashSet<>();
+            for (String layer : layers) {
+                String p = layer + ".weight.";
+                Map<String, String> md = f.metadata();
+                int bits = Integer.parseInt(md.get(p + "bits"));
+                int[] shape = Arrays.stream(md.get(p + "shape").split(",")).mapToInt(Integer::parseInt).toArray();
+                int n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+                int codeMin = Integer.parseInt(md.get(p + "code_min"));
+                int codeMax = Integer.parseInt(md.get(p + "code_max"));
+                int axis = Integer.parseInt(md.get(p + "axis"));
+                TensorEntry codesEntry = f.get(p + "codes");
+                byte[] raw = codesEntry.toByteArray();
+                int[] codes;
+                if (BitPacking.packs(bits)) {
+                    codes = BitPacking.unpack(raw, n, bits);
+                    for (int k = 0; k < n; k++) {
+                        codes[k] += codeMin;
+                    }
+                } else {
+                    codes = new int[n];
+                    boolean unsigned = codesEntry.dtype() == DType.U8;
+                    for (int k = 0; k < n; k++) {
+                        codes[k] = unsigned ? raw[k] & 0xFF : raw[k];
+                    }
+                }
+                float[] scale = f.get(p + "scale").toFloatArray();
+                float[] offset = f.contains(p + "offset") ? f.get(p + "offset").toFloatArray() : null;
+                int[] zp = f.contains(p + "zero_point") ? f.get(p + "zero_point").toIntArray() : null;
+                QuantGrid g = new QuantGrid(bits, codeMin, codeMax, axis, scale, offset, zp);
+                out.put(layer + ".weight", Tensor.of(g.dequantize(codes, shape), shape));
+                for (String s : new String[] {"codes", "scale", "offset", "zero_point"}) {
+                    consumed.add(p + s);
+                }
+            }
+            for (String name : f.names()) {
+                if (!consumed.contains(name)) {
+                    TensorEntry e = f.get(name);
+                    out.put(name, Tensor.of(e.toFloatArray(), e.shape()));
+                }
+            }
+            return out;
+        }
+    }
+
+    /**
+     * A model that computes what the exported one did: a copy of {@code template} (the same
+     * architecture converted with the same config, e.g. {@code Qat.convert(fp, config)}) in which
+     * every exported layer's weight quantizer is an {@link IdentityQuantizer} (the stored weights
+     * are already on their grid, and some quantizers, DoReFa's, are not idempotent), loaded
+     * strictly with the file's values.
+     */
+    public static <M extends Module> M load(Path file, M template) {
+        M model = template.copy();
+        List<String> layers = layers(file);
+        for (String layer : layers) {
+            Module m = model.submodule(layer);
+            Quantizer wq = QuantLayers.weightQuantizer(m);
+            if (wq == null) {
+                throw new IllegalArgumentException("load: " + layer + " is not a quantized layer in the template");
+            }
+            model.setSubmodule(layer + ".weight_quantizer", new IdentityQuantizer(wq.bits()));
+        }
+        Map<String, Tensor> state = readStateDict(file);
+        state.keySet().removeIf(k -> layers.stream().anyMatch(l -> k.startsWith(l + ".weight_quantizer.")));
+        model.loadStateDict(state, true);
+        return model;
+    }
+}
