@@ -43,7 +43,7 @@ final class EvalCommand implements Callable<Integer> {
         if (batchSize < 1 || limit < 0) {
             throw new IllegalArgumentException("--batch-size must be positive and --limit not negative");
         }
-        DataPipelines.stats(dataset);
+        DataPipelines.validate(dataset);
         try (DataLoader test = DataPipelines.loader(runtime.registry(), dataset, false, batchSize, 0, runtime.workers, limit)) {
             Module net = Models.create(model, test.dataset().numClasses(), test.dataset().imageShape()[0], 0);
             net.loadStateDict(Checkpoint.read(checkpoint).model(), true);

@@ -132,7 +132,7 @@ final class TrainCommand implements Callable<Integer> {
                 case "epoch" -> false;
                 default -> throw new IllegalArgumentException("--step-per must be 'iteration' or 'epoch', got '" + stepPer + "'");
             };
-            DataPipelines.stats(dataset); // rejects unknown sets before anything runs
+            DataPipelines.validate(dataset);
             return TrainConfig.builder().epochs(epochs).lr(lr).momentum(momentum).nesterov(nesterov).weightDecay(weightDecay)
                     .schedule(Schedule.parse(schedule)).warmupEpochs(warmup).perIteration(perIteration).stepSize(stepSize)
                     .gamma(gamma).milestones(milestones).labelSmoothing(labelSmoothing).seed(seed)
