@@ -51,19 +51,21 @@ public final class CpuBackend implements Backend {
 
     // ---- memory ---------------------------------------------------------------------------
 
+    // Host memory is the same for every CPU backend.
+
     @Override
     public Storage allocate(int size) {
-        return new HeapStorage(size);
+        return scalar.allocate(size);
     }
 
     @Override
     public Storage upload(float[] data) {
-        return new HeapStorage(data.clone());
+        return scalar.upload(data);
     }
 
     @Override
     public float[] download(Storage s, int offset, int count) {
-        return Arrays.copyOfRange(HeapStorage.of(s), offset, offset + count);
+        return scalar.download(s, offset, count);
     }
 
     @Override

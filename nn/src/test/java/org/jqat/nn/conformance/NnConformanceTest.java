@@ -1,5 +1,6 @@
 package org.jqat.nn.conformance;
 
+import org.jqat.core.testing.GoldenDir;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,7 +12,6 @@ import java.util.Set;
 import org.jqat.core.conformance.CaseResult;
 import org.jqat.core.conformance.ConformanceRunner;
 import org.jqat.core.io.SafetensorsFile;
-import org.jqat.nn.Golden;
 import org.junit.jupiter.api.Test;
 
 /** The whole golden directory runs with no failure, and the nn ops' cases pass. */
@@ -19,7 +19,7 @@ class NnConformanceTest {
 
     @Test
     void goldenDirectoryPasses() {
-        var dir = Golden.dir();
+        var dir = GoldenDir.locate();
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         ConformanceRunner.Summary s;
         try (PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8)) {

@@ -1,5 +1,6 @@
 package org.jqat.nn.zoo;
 
+import org.jqat.core.testing.GoldenDir;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,7 +13,6 @@ import org.jqat.core.Rng;
 import org.jqat.core.Tensor;
 import org.jqat.core.io.SafetensorsFile;
 import org.jqat.core.io.TensorEntry;
-import org.jqat.nn.Golden;
 import org.jqat.nn.LoadReport;
 import org.jqat.nn.StateDictException;
 import org.junit.jupiter.api.Test;
@@ -33,7 +33,7 @@ class PretrainedLoadTest {
 
     @Test
     void loadsPyTorchResNet20AndReproducesLogits() {
-        try (SafetensorsFile f = SafetensorsFile.open(Golden.dir().resolve("resnet20_cifar.safetensors"))) {
+        try (SafetensorsFile f = SafetensorsFile.open(GoldenDir.locate().resolve("resnet20_cifar.safetensors"))) {
             Map<String, Tensor> state = prefixed(f, "param.");
             CifarResNet model = new CifarResNet(20, 10, CifarResNet.Shortcut.B, 1e-5f, 0.1f, new Rng(1));
             assertEquals(state.keySet(), model.stateDict().keySet());
