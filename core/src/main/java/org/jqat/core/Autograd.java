@@ -71,10 +71,12 @@ public final class Autograd {
     }
 
     /**
-     * Attaches a node to {@code out} when recording is on and any input requires a gradient.
-     * Returns {@code out} for chaining.
+     * Attaches a node to {@code out} when recording is on and any input requires a gradient, and
+     * returns {@code out}. This is the extension point for ops defined outside core (as
+     * {@code torch.autograd.Function}): compute {@code out} from the inputs with recording off,
+     * then record how the output gradient maps to each input's gradient (null where none).
      */
-    static Tensor record(String op, Tensor out, BackwardFn fn, Tensor... inputs) {
+    public static Tensor record(String op, Tensor out, BackwardFn fn, Tensor... inputs) {
         if (!isGradEnabled()) {
             return out;
         }

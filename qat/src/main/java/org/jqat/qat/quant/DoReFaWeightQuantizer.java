@@ -1,5 +1,6 @@
 package org.jqat.qat.quant;
 
+import org.jqat.core.Autograd;
 import org.jqat.core.Functional;
 import org.jqat.core.Tensor;
 
@@ -13,11 +14,9 @@ import org.jqat.core.Tensor;
  * the reference implementation does.
  *
  * <p>k = 1: {@code w_q = E·sign(w)}, {@code E = mean|w|} (treated as a constant, as the paper).
- * Done with one fake-quantize of w onto the two levels {@code ±M} ({@code M = max|w|}, s = 2M,
- * β = −M; every w is inside, so the gradient is straight-through everywhere) times {@code E/M}.
- * The gradient for w is therefore {@code (E/M)·∂L/∂w_q}, not the paper's identity: core's
- * autograd has no public hook for a custom straight-through op, and scaling the input instead
- * would change the levels. sign(0) is −1 here (rint(0.5) = 0).
+ * The forward is one fake-quantize of w onto the two levels {@code ±M} ({@code M = max|w|},
+ * s = 2M, β = −M) times {@code E/M}; the backward is the paper's straight-through estimator,
+ * {@code ∂L/∂w = ∂L/∂w_q}, recorded as a custom autograd op. sign(0) is −1 here (rint(0.5) = 0).
  */
 public final class DoReFaWeightQuantizer extends Quantizer {
     private final int bits;
@@ -50,8 +49,11 @@ public final class DoReFaWeightQuantizer extends Quantizer {
         if (bits == 1) {
             float[] em = meanAndMax(w);
             float m = em[1];
-            Tensor b = Functional.fakeQuantize(w, Tensor.of(2 * m), Tensor.of(-m), -1, 0, 1, 0f, true);
-            return b.mul(em[0] / m);
+            Tensor out;
+            try (Autograd.NoGrad ignored = Autograd.noGrad()) {
+                out = Functional.fakeQuantize(w, Tensor.of(2 * m), Tensor.of(-m), -1, 0, 1, 0f, true).mul(em[0] / m);
+            }
+            return Autograd.record("dorefaSign", out, g -> new Tensor[] {g}, w);
         }
         Tensor t = w.tanh();
         Tensor u = t.div(t.abs().max().mul(2f)).add(0.5f);
