@@ -1,0 +1,193 @@
+package org.jqat.qat.br;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jqat.core.Autograd;
+import org.jqat.core.Functional;
+import org.jqat.core.Tensor;
+import org.jqat.datasets.Batch;
+import org.jqat.nn.Blocks;
+import org.jqat.nn.Module;
+import org.jqat.nn.NamedBlock;
+import org.jqat.qat.train.Objective;
+
+/**
+ * Block-replacement QAT (Yu et al., arXiv 2412.15846) as a wrapper around any QAT model: the
+ * low-precision (LP) network is trained together with mixed-precision models M_i made by
+ * swapping its blocks into a frozen copy of the full-precision (FP) model, so each quantized
+ * block learns to stand in for its FP twin and receives gradients through FP blocks as well as
+ * through the straight-through estimator.
+ *
+ * <p>The M_i share the LP blocks (no copies) and start from the LP network's own intermediate
+ * features, so each branch costs only its FP suffix; autograd sums every branch's gradient into
+ * the LP parameters. The FP copy is frozen (no gradients to its weights) and kept in eval mode
+ * (its BatchNorm statistics never change). After training, the LP model alone is the result.
+ */
+public final class BlockReplacement implements Objective {
+    private final Module lp;
+    private final Module fp;
+    private final List<NamedBlock> lpBlocks;
+    private final List<NamedBlock> fpBlocks;
+    private final BrConfig config;
+    private Map<String, Float> lastTerms = Map.of();
+
+    private BlockReplacement(Module lp, Module fp, BrConfig config) {
+        this.lp = lp;
+        this.fp = fp;
+        this.config = config;
+        this.lpBlocks = cut(lp, config.granularity(), "LP");
+        this.fpBlocks = cut(fp, config.granularity(), "FP");
+        List<String> lpNames = lpBlocks.stream().map(NamedBlock::name).toList();
+        List<String> fpNames = fpBlocks.stream().map(NamedBlock::name).toList();
+        if (!lpNames.equals(fpNames)) {
+            throw new IllegalArgumentException("LP and FP models are cut into different blocks: " + lpNames + " vs " + fpNames);
+        }
+        if (lpBlocks.size() < 2) {
+            throw new IllegalArgumentException("block replacement needs at least two blocks, got " + lpNames);
+        }
+    }
+
+    /**
+     * Wraps an LP (QAT) model and its pre-trained FP counterpart. The FP model is copied, frozen
+     * and put in eval mode; the caller's FP model is left as it was.
+     */
+    public static BlockReplacement wrap(Module lpModel, Module fpModel, BrConfig config) {
+        Module frozen = fpModel.copy();
+        frozen.freeze();
+        frozen.eval();
+        return new BlockReplacement(lpModel, frozen, config);
+    }
+
+    private static List<NamedBlock> cut(Module m, BrConfig.Granularity g, String which) {
+        if (!(m instanceof Blocks b)) {
+            throw new IllegalArgumentException(which + " model " + m.getClass().getSimpleName()
+                    + " does not expose blocks (implement org.jqat.nn.Blocks)");
+        }
+        return List.copyOf(g == BrConfig.Granularity.STAGE ? b.stages() : b.blocks());
+    }
+
+    @Override
+    public Module model() {
+        return lp;
+    }
+
+    /** The frozen FP copy (for tests and inspection). */
+    public Module fpModel() {
+        return fp;
+    }
+
+    /** The LP model's blocks the branches run (live modules of the LP model, not copies). */
+    public List<NamedBlock> lowPrecisionBlocks() {
+        return lpBlocks;
+    }
+
+    /** Names of the blocks the models are cut into. */
+    public List<String> blockNames() {
+        return lpBlocks.stream().map(NamedBlock::name).toList();
+    }
+
+    /** The loss terms of the last step, for logging: ce_lp, kd_lp, and kd_m{i} / ce_m{i} per branch. */
+    public Map<String, Float> lastTerms() {
+        return Collections.unmodifiableMap(lastTerms);
+    }
+
+    @Override
+    public StepResult forward(Batch batch) {
+        int[] labels = batch.labels();
+        int n = lpBlocks.size();
+        // The FP model's features and logits are targets only: no graph.
+        List<Tensor> fpFeatures = new ArrayList<>(n + 1);
+        try (Autograd.NoGrad ignored = Autograd.noGrad()) {
+            Tensor h = batch.images();
+            fpFeatures.add(h);
+            for (NamedBlock b : fpBlocks) {
+                h = b.module().forward(h);
+                fpFeatures.add(h);
+            }
+        }
+        Tensor teacher = fpFeatures.get(n);
+        List<Tensor> lpFeatures = new ArrayList<>(n + 1);
+        Tensor h = batch.images();
+        lpFeatures.add(h);
+        for (NamedBlock b : lpBlocks) {
+            h = b.module().forward(h);
+            lpFeatures.add(h);
+        }
+        Tensor lpLogits = h;
+        float t = config.temperature();
+        Map<String, Float> terms = new LinkedHashMap<>();
+        Tensor loss = Functional.crossEntropy(lpLogits, labels);
+        terms.put("ce_lp", loss.item());
+        if (config.alpha() > 0) {
+            Tensor kd = Functional.distillationLoss(lpLogits, teacher, t);
+            terms.put("kd_lp", kd.item());
+            loss = loss.add(kd.mul(config.alpha()));
+        }
+        for (int i = 1; i < n; i++) {
+            Tensor logits = branch(i, lpFeatures, fpFeatures);
+            float w = (float) config.branchWeight(i, n);
+            Tensor term = null;
+            if (config.beta() > 0) {
+                Tensor kd = Functional.distillationLoss(logits, teacher, t);
+                terms.put("kd_m" + i, kd.item());
+                term = kd.mul(config.beta());
+            }
+            if (config.gamma() > 0) {
+                Tensor ce = Functional.crossEntropy(logits, labels);
+                terms.put("ce_m" + i, ce.item());
+                term = term == null ? ce.mul(config.gamma()) : term.add(ce.mul(config.gamma()));
+            }
+            if (term != null) {
+                loss = loss.add(term.mul(w));
+            }
+        }
+        lastTerms = terms;
+        return new StepResult(loss, lpLogits);
+    }
+
+    /** Logits of mixed-precision model M_i (1-based). */
+    private Tensor branch(int i, List<Tensor> lpFeatures, List<Tensor> fpFeatures) {
+        int n = lpBlocks.size();
+        Tensor z;
+        if (config.layout() == BrConfig.Layout.PROGRESSIVE) {
+            // LP blocks 1..i are the LP network's own: start from its feature after block i.
+            z = lpFeatures.get(i);
+        } else {
+            // FP blocks 1..i−1 (their output is the FP feature, no graph), then LP block i.
+            z = lpBlocks.get(i - 1).module().forward(fpFeatures.get(i - 1));
+        }
+        for (int j = i; j < n; j++) {
+            z = fpBlocks.get(j).module().forward(z);
+        }
+        return z;
+    }
+
+    /**
+     * The logits of every mixed-precision model for a batch, without a graph (for evaluation and
+     * tests), M_1 first.
+     */
+    public List<Tensor> branchLogits(Tensor images) {
+        try (Autograd.NoGrad ignored = Autograd.noGrad()) {
+            List<Tensor> lpFeatures = new ArrayList<>();
+            List<Tensor> fpFeatures = new ArrayList<>();
+            Tensor a = images;
+            Tensor b = images;
+            lpFeatures.add(a);
+            fpFeatures.add(b);
+            for (int j = 0; j < lpBlocks.size(); j++) {
+                a = lpBlocks.get(j).module().forward(a);
+                b = fpBlocks.get(j).module().forward(b);
+                lpFeatures.add(a);
+                fpFeatures.add(b);
+            }
+            List<Tensor> out = new ArrayList<>();
+            for (int i = 1; i < lpBlocks.size(); i++) {
+                out.add(branch(i, lpFeatures, fpFeatures));
+            }
+            return out;
+        }
+    }
+}

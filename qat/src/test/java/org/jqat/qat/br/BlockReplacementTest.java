@@ -1,0 +1,206 @@
+package org.jqat.qat.br;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jqat.core.Autograd;
+import org.jqat.core.Functional;
+import org.jqat.core.Rng;
+import org.jqat.core.Tensor;
+import org.jqat.datasets.Batch;
+import org.jqat.nn.Blocks;
+import org.jqat.nn.Module;
+import org.jqat.nn.NamedBlock;
+import org.jqat.nn.optim.SGD;
+import org.jqat.nn.zoo.CifarResNet;
+import org.jqat.qat.convert.Qat;
+import org.jqat.qat.convert.QatConfig;
+import org.jqat.qat.convert.QatMethod;
+import org.jqat.qat.train.Objective;
+import org.junit.jupiter.api.Test;
+
+class BlockReplacementTest {
+
+    static CifarResNet fpModel() {
+        return new CifarResNet(8, 5, CifarResNet.Shortcut.A, 1e-5f, 0.1f, new Rng(11));
+    }
+
+    static Module lpModel(CifarResNet fp, QatMethod method) {
+        return Qat.convert(fp, QatConfig.builder().method(method).bits(2).build());
+    }
+
+    static Batch batch(long seed) {
+        Rng r = new Rng(seed);
+        int[] labels = new int[6];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = r.nextInt(5);
+        }
+        return new Batch(Tensor.randn(r, 6, 3, 8, 8), labels, new int[6], 0, 0);
+    }
+
+    private static Map<String, float[]> snapshot(Module m) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        m.stateDict().forEach((k, v) -> out.put(k, v.toFloatArray()));
+        return out;
+    }
+
+    @Test
+    void branchesShareTheLowPrecisionBlocks() {
+        CifarResNet fp = fpModel();
+        Module lp = lpModel(fp, QatMethod.LSQ);
+        BlockReplacement br = BlockReplacement.wrap(lp, fp, BrConfig.defaults());
+        assertEquals(List.of("stem", "layer1", "layer2", "layer3", "head"), br.blockNames());
+        assertSame(lp, br.model());
+        // No copies of LP parameters: the branches run the LP model's own modules.
+        for (NamedBlock b : br.lowPrecisionBlocks()) {
+            for (Map.Entry<String, Module> child : b.module().namedChildren().entrySet()) {
+                String path = b.name().equals("stem") || b.name().equals("head") ? child.getKey() : b.name() + "." + child.getKey();
+                assertSame(lp.submodule(path), child.getValue(), path);
+            }
+        }
+        Map<String, Tensor> before = lp.namedParameters();
+        br.forward(batch(1)).loss().backward();
+        // Every trainable LP parameter (the quantizer steps of unused layers aside) got a gradient.
+        for (Map.Entry<String, Tensor> e : lp.namedParameters().entrySet()) {
+            assertSame(before.get(e.getKey()), e.getValue(), "parameter replaced: " + e.getKey());
+        }
+        assertTrue(lp.namedParameters().get("layer1.0.conv1.weight").grad() != null);
+        assertTrue(lp.namedParameters().get("conv1.weight").grad() != null);
+        // The FP copy receives none.
+        for (Tensor t : br.fpModel().parameters()) {
+            assertEquals(null, t.grad());
+            assertFalse(t.requiresGrad());
+        }
+    }
+
+    @Test
+    void fullPrecisionWeightsAndStatisticsNeverChange() {
+        CifarResNet fp = fpModel();
+        Module lp = lpModel(fp, QatMethod.LSQ);
+        Map<String, float[]> fpBefore = snapshot(fp);
+        BlockReplacement br = BlockReplacement.wrap(lp, fp, BrConfig.defaults());
+        Map<String, float[]> copyBefore = snapshot(br.fpModel());
+        Map<String, float[]> lpBefore = snapshot(lp);
+        SGD opt = new SGD(lp.trainableParameters(), 0.05, 0.9, 5e-4, true);
+        for (int step = 0; step < 3; step++) {
+            opt.zeroGrad();
+            br.forward(batch(step)).loss().backward();
+            opt.step();
+        }
+        for (var e : snapshot(br.fpModel()).entrySet()) {
+            assertArrayEquals(copyBefore.get(e.getKey()), e.getValue(), "FP copy changed: " + e.getKey());
+        }
+        for (var e : snapshot(fp).entrySet()) {
+            assertArrayEquals(fpBefore.get(e.getKey()), e.getValue(), "caller's FP model changed: " + e.getKey());
+        }
+        assertFalse(java.util.Arrays.equals(lpBefore.get("layer2.0.conv1.weight"), snapshot(lp).get("layer2.0.conv1.weight")),
+                "LP weights should train");
+        assertNotEquals(lpBefore.get("layer1.0.bn1.running_mean")[0], snapshot(lp).get("layer1.0.bn1.running_mean")[0]);
+    }
+
+    /** Gradients of the whole BR loss equal the sum of each term's gradient taken on its own. */
+    @Test
+    void lowPrecisionGradientIsTheSumOfTheBranchGradients() {
+        CifarResNet fp = fpModel();
+        Module lp = lpModel(fp, QatMethod.LSQ);
+        BrConfig cfg = BrConfig.defaults().withWeighting(BrConfig.Weighting.HALVING).withLossWeights(0.7f, 1.3f, 0.6f);
+        BlockReplacement br = BlockReplacement.wrap(lp, fp, cfg);
+        Batch b = batch(3);
+        try (Autograd.NoGrad ignored = Autograd.noGrad()) {
+            lp.forward(b.images()); // initialise the LSQ steps first, so every pass below is the same function
+        }
+        lp.zeroGrad();
+        br.forward(b).loss().backward();
+        Map<String, float[]> combined = new LinkedHashMap<>();
+        lp.namedParameters().forEach((k, v) -> combined.put(k, v.grad() == null ? null : v.grad().toFloatArray()));
+
+        List<NamedBlock> lpStages = ((Blocks) lp).stages();
+        List<NamedBlock> fpStages = ((Blocks) br.fpModel()).stages();
+        int n = lpStages.size();
+        Tensor teacher;
+        try (Autograd.NoGrad ignored = Autograd.noGrad()) {
+            teacher = br.fpModel().forward(b.images());
+        }
+        List<java.util.function.Supplier<Tensor>> terms = new ArrayList<>();
+        terms.add(() -> Functional.crossEntropy(lp.forward(b.images()), b.labels()));
+        terms.add(() -> Functional.distillationLoss(lp.forward(b.images()), teacher, 4f).mul(0.7f));
+        for (int i = 1; i < n; i++) {
+            int cut = i;
+            float w = (float) Math.pow(0.5, n - i);
+            terms.add(() -> {
+                Tensor z = Blocks.run(lpStages.subList(0, cut), b.images());
+                z = Blocks.run(fpStages.subList(cut, n), z);
+                return Functional.distillationLoss(z, teacher, 4f).mul(1.3f * w).add(Functional.crossEntropy(z, b.labels()).mul(0.6f * w));
+            });
+        }
+        Map<String, double[]> summed = new LinkedHashMap<>();
+        for (var term : terms) {
+            lp.zeroGrad();
+            term.get().backward();
+            lp.namedParameters().forEach((k, v) -> {
+                if (v.grad() != null) {
+                    float[] g = v.grad().toFloatArray();
+                    double[] acc = summed.computeIfAbsent(k, key -> new double[g.length]);
+                    for (int j = 0; j < g.length; j++) {
+                        acc[j] += g[j];
+                    }
+                }
+            });
+        }
+        assertEquals(summed.keySet(), combined.entrySet().stream().filter(e -> e.getValue() != null).map(Map.Entry::getKey)
+                .collect(java.util.stream.Collectors.toCollection(java.util.LinkedHashSet::new)));
+        for (var e : summed.entrySet()) {
+            float[] got = combined.get(e.getKey());
+            for (int j = 0; j < got.length; j++) {
+                assertEquals(e.getValue()[j], got[j], 1e-5 + 1e-4 * Math.abs(e.getValue()[j]), e.getKey() + "[" + j + "]");
+            }
+        }
+    }
+
+    @Test
+    void wrapsEveryQuantizerAndBothLayouts() {
+        for (QatMethod method : new QatMethod[] {QatMethod.LSQ, QatMethod.LSQ_PLUS, QatMethod.DOREFA_PACT}) {
+            for (BrConfig.Layout layout : BrConfig.Layout.values()) {
+                CifarResNet fp = fpModel();
+                Module lp = lpModel(fp, method);
+                BrConfig cfg = BrConfig.defaults().withLayout(layout).withGranularity(BrConfig.Granularity.BLOCK);
+                BlockReplacement br = BlockReplacement.wrap(lp, fp, cfg);
+                SGD opt = new SGD(lp.trainableParameters(), 0.02, 0.9, 0, false);
+                Batch b = batch(5);
+                float first = Float.NaN;
+                float last = Float.NaN;
+                for (int step = 0; step < 6; step++) {
+                    opt.zeroGrad();
+                    Objective.StepResult r = br.forward(b);
+                    last = r.loss().item();
+                    first = step == 0 ? last : first;
+                    r.loss().backward();
+                    opt.step();
+                }
+                assertTrue(Float.isFinite(last) && last < first, method + "/" + layout + ": loss " + first + " -> " + last);
+                assertEquals(br.blockNames().size() - 1, br.branchLogits(b.images()).size());
+                assertTrue(br.lastTerms().containsKey("kd_m1"), br.lastTerms().toString());
+            }
+        }
+    }
+
+    @Test
+    void mismatchedModelsAreRejected() {
+        CifarResNet fp = fpModel();
+        Module lp = lpModel(new CifarResNet(14, 5, CifarResNet.Shortcut.A, 1e-5f, 0.1f, new Rng(1)), QatMethod.LSQ);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BlockReplacement.wrap(lp, fp, BrConfig.defaults().withGranularity(BrConfig.Granularity.BLOCK)));
+        assertTrue(e.getMessage().contains("different blocks"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new BrConfig(BrConfig.Granularity.STAGE, BrConfig.Layout.PROGRESSIVE,
+                BrConfig.Weighting.UNIFORM, -1f, 1f, 1f, 4f));
+    }
+}
