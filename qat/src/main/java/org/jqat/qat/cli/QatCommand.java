@@ -1,0 +1,80 @@
+package org.jqat.qat.cli;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.jqat.datasets.DataLoader;
+import org.jqat.datasets.DatasetRegistry;
+import org.jqat.nn.Module;
+import org.jqat.nn.checkpoint.Checkpoint;
+import org.jqat.qat.train.QatRun;
+import org.jqat.qat.train.TrainConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code jqat qat}: quantization-aware training from a full-precision checkpoint, plain or with block replacement. */
+@Command(name = "qat", mixinStandardHelpOptions = true,
+        description = "Converts a trained full-precision model (--teacher) to its QAT twin and trains it, plainly or with "
+                + "block replacement (--br). Same outputs and resume behaviour as jqat train.")
+final class QatCommand implements Callable<Integer> {
+
+    @Mixin
+    RuntimeOptions runtime = new RuntimeOptions();
+
+    @Mixin
+    TrainCommand.TrainingOptions training = new TrainCommand.TrainingOptions();
+
+    @Mixin
+    QatOptions quant = new QatOptions();
+
+    @Option(names = "--model", defaultValue = "resnet20", paramLabel = "NAME", description = "Model: " + Models.NAMES + " (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--teacher", required = true, paramLabel = "FILE", description = "Full-precision checkpoint of the same model (from jqat train).")
+    Path teacher;
+
+    @Option(names = "--wbits", defaultValue = "4", description = "Weight bits, 1 to 8 (default: ${DEFAULT-VALUE}).")
+    int wbits;
+
+    @Option(names = "--abits", defaultValue = "4", description = "Activation bits, 1 to 8 (default: ${DEFAULT-VALUE}).")
+    int abits;
+
+    @Option(names = "--br", description = "Train with block replacement on the full-precision counterpart.")
+    boolean br;
+
+    @Override
+    public Integer call() {
+        Models.validate(model);
+        var qatConfig = quant.qatConfig(wbits, abits);
+        var brConfig = br ? quant.brConfig() : null;
+        runtime.apply();
+        String tag = String.format(Locale.ROOT, "%s-%s-%s-w%da%d%s", model, training.dataset, quant.method, wbits, abits, br ? "-br" : "");
+        TrainConfig cfg = training.config(Path.of("runs", tag));
+        DatasetRegistry registry = runtime.registry();
+        try (DataLoader train = DataPipelines.loader(registry, training.dataset, true, training.batchSize, cfg.seed(), runtime.workers, training.limitTrain);
+             DataLoader test = DataPipelines.loader(registry, training.dataset, false, training.evalBatchSize, cfg.seed(), runtime.workers, training.limitTest)) {
+            Module fp = Models.create(model, train.dataset().numClasses(), train.dataset().imageShape()[0], cfg.seed());
+            fp.loadStateDict(Checkpoint.read(teacher).model(), true);
+            Map<String, String> extra = new LinkedHashMap<>();
+            extra.put("command", "qat");
+            extra.put("model", model);
+            extra.put("teacher", teacher.toString());
+            extra.put("method", quant.method);
+            extra.put("wbits", Integer.toString(wbits));
+            extra.put("abits", Integer.toString(abits));
+            extra.put("block_replacement", Boolean.toString(br));
+            if (br) {
+                extra.put("br", brConfig.toString());
+            }
+            training.writeRunConfig(cfg, extra);
+            double qLr = quant.quantizerLr == null ? cfg.lr() : quant.quantizerLr;
+            QatRun.Outcome o = QatRun.run(fp, qatConfig, brConfig, train, test, cfg, qLr);
+            System.out.printf(Locale.ROOT, "%s: test top1 %.2f%% (best %.2f%%), %.0f train img/s, %.0f s%n",
+                    tag, o.result().lastTop1(), o.result().bestTop1(), o.result().trainImagesPerSecond(), o.result().seconds());
+        }
+        return 0;
+    }
+}

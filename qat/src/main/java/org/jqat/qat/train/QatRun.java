@@ -1,0 +1,38 @@
+package org.jqat.qat.train;
+
+import java.util.List;
+import org.jqat.datasets.DataLoader;
+import org.jqat.nn.Module;
+import org.jqat.nn.optim.ParamGroup;
+import org.jqat.qat.br.BlockReplacement;
+import org.jqat.qat.br.BrConfig;
+import org.jqat.qat.convert.Qat;
+import org.jqat.qat.convert.QatConfig;
+
+/**
+ * One QAT run from a trained full-precision model: convert, then train either plainly (cross
+ * entropy on the LP model) or with block replacement. Quantizer parameters get their own
+ * optimizer group with no weight decay.
+ */
+public final class QatRun {
+    private QatRun() {
+    }
+
+    /** What a run produced: the trained LP model, the trainer's result and its per-epoch records. */
+    public record Outcome(Module model, Trainer.Result result, List<java.util.Map<String, Object>> history) {
+    }
+
+    /**
+     * @param br           block-replacement settings, or null for plain QAT
+     * @param quantizerLr  learning rate of the quantizer parameters
+     */
+    public static Outcome run(Module fp, QatConfig qat, BrConfig br, DataLoader train, DataLoader test, TrainConfig cfg,
+                              double quantizerLr) {
+        Module lp = Qat.convert(fp, qat);
+        Objective objective = br == null ? new Supervised(lp, cfg.labelSmoothing()) : BlockReplacement.wrap(lp, fp, br);
+        List<ParamGroup> groups = Qat.paramGroups(lp, cfg.lr(), cfg.weightDecay(), quantizerLr);
+        Trainer trainer = new Trainer(objective, train, test, cfg, groups);
+        Trainer.Result r = trainer.fit();
+        return new Outcome(lp, r, trainer.history());
+    }
+}
