@@ -52,17 +52,11 @@ final class CudaAllocator {
     }
 
     /** A block of at least {@code bytes}; contents undefined. */
-    synchronized Block allocate(long bytes) {
+    Block allocate(long bytes) {
         long size = sizeClass(bytes);
-        ArrayDeque<Block> list = free.get(size);
-        if (list != null && !list.isEmpty()) {
-            Block b = list.pop();
-            cachedBlocks--;
-            cachedBytes -= size;
-            liveBlocks++;
-            liveBytes += size;
-            cacheHits++;
-            return b;
+        Block cached = fromCache(size);
+        if (cached != null) {
+            return cached;
         }
         rt.enter();
         CUdeviceptr p = new CUdeviceptr();
@@ -72,13 +66,38 @@ final class CudaAllocator {
             if (!CudaRuntime.isOutOfMemory(e)) {
                 throw e;
             }
+            // Tensors nobody closed return their blocks only when collected: free the cache,
+            // collect (without holding the lock, so the cleaner can return blocks), free again, retry.
+            releaseCached();
+            System.gc();
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+            }
             releaseCached();
             cuMemAlloc(p, size);
         }
-        deviceAllocations++;
+        synchronized (this) {
+            deviceAllocations++;
+            liveBlocks++;
+            liveBytes += size;
+        }
+        return new Block(p, size);
+    }
+
+    private synchronized Block fromCache(long size) {
+        ArrayDeque<Block> list = free.get(size);
+        if (list == null || list.isEmpty()) {
+            return null;
+        }
+        Block b = list.pop();
+        cachedBlocks--;
+        cachedBytes -= size;
         liveBlocks++;
         liveBytes += size;
-        return new Block(p, size);
+        cacheHits++;
+        return b;
     }
 
     /** Returns a block to its free list. */

@@ -33,7 +33,8 @@ public final class CudaBackend implements Backend {
     /** Above this nIn·nOut the gather backward uses atomics (fast but not deterministic). */
     private static final long GATHER_DETERMINISTIC_LIMIT = 1L << 16;
 
-    private volatile CublasGemm.Probe cublas;
+    /** cuBLAS, probed once per process (one handle on the shared stream). */
+    private static volatile CublasGemm.Probe cublas;
 
     public CudaBackend() {
         // Nothing here: ServiceLoader builds every backend, GPU or not.
@@ -112,7 +113,7 @@ public final class CudaBackend implements Backend {
     private CublasGemm.Probe cublas() {
         CublasGemm.Probe p = cublas;
         if (p == null) {
-            synchronized (this) {
+            synchronized (CudaBackend.class) {
                 if (cublas == null) {
                     cublas = CublasGemm.tryOpen(rt());
                 }
@@ -369,6 +370,10 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void argmax(Storage x, int outer, int n, int inner, Storage out) {
+        if (n == 0) {
+            fill(out, 0, outer * inner, 0f);
+            return;
+        }
         rt().launch1d(REDUCE, "jq_argmax", (long) outer * inner, dev(x), outer, n, inner, dev(out));
     }
 
@@ -643,6 +648,13 @@ public final class CudaBackend implements Backend {
         }
         checkChannels(c);
         CudaRuntime rt = rt();
+        if ((long) n * hw == 0) {
+            // no samples: statistics are 0/0, as in the reference
+            fill(mean, 0, c, Float.NaN);
+            fill(var, 0, c, Float.NaN);
+            fill(invStd, 0, c, Float.NaN);
+            return;
+        }
         int chunks = chunks((long) n * hw);
         // doubles: 2 per (channel, chunk) partial, 2 per channel coefficient
         try (CudaStorage partial = allocateUninitialised(4 * c * chunks);
