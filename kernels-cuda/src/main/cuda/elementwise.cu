@@ -86,8 +86,8 @@ __device__ __forceinline__ float binary_apply(int op, float u, float v) {
     return 0.f;
 }
 
-extern "C" __global__ void jq_fill(float* __restrict__ dst, int count, float value) {
-    GRID_STRIDE_LOOP(i, count) dst[i] = value;
+extern "C" __global__ void jq_fill(float* __restrict__ dst, int offset, int count, float value) {
+    GRID_STRIDE_LOOP(i, count) dst[offset + i] = value;
 }
 
 extern "C" __global__ void jq_unary(int op, const float* x, float* y, int n) {

@@ -131,10 +131,6 @@ public final class CudaBackend implements Backend {
         return s == null ? null : CudaStorage.of(s);
     }
 
-    private static CudaRuntime.Dev at(Storage s, long offset) {
-        return new CudaRuntime.Dev(CudaStorage.of(s).ptr(), offset);
-    }
-
     // ---- memory ---------------------------------------------------------------------------
 
     @Override
@@ -282,7 +278,7 @@ public final class CudaBackend implements Backend {
         if (Float.floatToRawIntBits(value) == 0) {
             rt.memsetZero(dev(dst).ptr(), offset, count);
         } else {
-            rt.launch1d(ELEMENTWISE, "jq_fill", count, at(dst, offset), count, value);
+            rt.launch1d(ELEMENTWISE, "jq_fill", count, dev(dst), offset, count, value);
         }
     }
 

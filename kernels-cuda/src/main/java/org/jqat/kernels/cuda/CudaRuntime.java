@@ -180,7 +180,7 @@ final class CudaRuntime {
 
     /**
      * Launches a kernel on the stream. Arguments: {@link CudaStorage} / {@link CudaBitMask}
-     * (device pointer), {@link Dev} (pointer plus element offset), null (null pointer), Integer,
+     * (device pointer; element offsets travel as separate int arguments), null (null pointer), Integer,
      * Float, Double, Long, or int[] (a struct of ints passed by value).
      */
     void launch(String module, String name, int gridX, int gridY, int block, Object... args) {
@@ -199,10 +199,6 @@ final class CudaRuntime {
         launch(module, name, gridFor(total), 1, BLOCK, args);
     }
 
-    /** A device pointer plus an element offset, as a kernel argument. */
-    record Dev(CUdeviceptr base, long elementOffset) {
-    }
-
     private static Pointer param(Object a) {
         if (a == null) {
             return Pointer.to(new CUdeviceptr());
@@ -215,9 +211,6 @@ final class CudaRuntime {
         }
         if (a instanceof CUdeviceptr p) {
             return Pointer.to(p);
-        }
-        if (a instanceof Dev d) {
-            return Pointer.to(d.elementOffset == 0 ? d.base : d.base.withByteOffset(d.elementOffset * Float.BYTES));
         }
         if (a instanceof Integer v) {
             return Pointer.to(new int[] {v});
