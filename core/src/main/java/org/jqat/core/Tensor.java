@@ -275,7 +275,7 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalStateException("backward: an implicit gradient needs a one-element tensor, got shape "
                     + Shape.str(shape) + "; pass the output gradient explicitly");
         }
-        backward(full(1f, shape));
+        backward(full(1f, shape).to(device()));
     }
 
     /** Backward with an explicit output gradient of this tensor's shape. */
