@@ -1,0 +1,108 @@
+package org.jqat.qat.infer;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.jqat.core.Tensor;
+import org.jqat.nn.Module;
+
+/**
+ * A QAT model exported by {@link org.jqat.qat.export.QatExport}, run with integer arithmetic on
+ * the CPU: int8/uint8 activation codes, int8 weight codes (4/2/1-bit weights stay packed and are
+ * unpacked on the fly), int32 accumulation, fixed-point requantization between layers with batch
+ * norm, bias and ReLU folded in, an int32 residual stream, and the float first/last layers where
+ * the QAT config left them float. See {@code docs/qat.md} ("Integer inference").
+ *
+ * <pre>{@code
+ * Module template = Qat.convert(new CifarResNet(20, Shortcut.A, new Rng(0)), config); // architecture only
+ * IntModel m = IntModel.load(Path.of("resnet20-w4a4.safetensors"), template);
+ * int[] classes = m.predict(images);   // images: [N, 3, 32, 32], normalised as in training
+ * }</pre>
+ */
+public final class IntModel {
+    private final List<Step> steps;
+    private final long weightBytes;
+
+    IntModel(List<Step> steps, long weightBytes) {
+        this.steps = List.copyOf(steps);
+        this.weightBytes = weightBytes;
+    }
+
+    /**
+     * Loads an exported file. {@code template} gives the architecture (the float model converted
+     * with the same {@code QatConfig}); every value comes from the file. Supported: the CIFAR
+     * ResNets ({@code CifarResNet}, both shortcut options) and sequential models of Conv2d, Linear,
+     * BatchNorm2d, ReLU, MaxPool2d, Flatten, Dropout ({@code MnistCnn}, {@code Sequential}).
+     *
+     * @throws IllegalArgumentException naming the layer that cannot run in integers
+     */
+    public static IntModel load(Path file, Module template) {
+        return IntCompiler.compile(file, template, true);
+    }
+
+    /** As {@link #load(Path, Module)}, with {@code simd = false} running every kernel's scalar twin. */
+    public static IntModel load(Path file, Module template, boolean simd) {
+        return IntCompiler.compile(file, template, simd);
+    }
+
+    /** Logits of one image {@code [c][h][w]} (normalised as in training). */
+    public float[] logits(float[] image, int c, int h, int w) {
+        Act a = Act.floats(c, h, w, image);
+        for (Step s : steps) {
+            a = s.apply(a);
+        }
+        return a.fl() != null ? a.fl() : Steps.dequantize(a).fl();
+    }
+
+    /** Logits of a batch {@code [N, C, H, W]}: {@code [N, classes]}. */
+    public Tensor logits(Tensor batch) {
+        int[] s = batch.shape();
+        if (s.length != 4) {
+            throw new IllegalArgumentException("integer inference: expects [N, C, H, W] images, got " + java.util.Arrays.toString(s));
+        }
+        float[] x = batch.contiguous().toFloatArray();
+        int per = s[1] * s[2] * s[3];
+        float[][] out = new float[s[0]][];
+        java.util.stream.IntStream.range(0, s[0]).parallel().forEach(n ->
+                out[n] = logits(java.util.Arrays.copyOfRange(x, n * per, (n + 1) * per), s[1], s[2], s[3]));
+        int classes = out.length == 0 ? 0 : out[0].length;
+        float[] flat = new float[s[0] * classes];
+        for (int n = 0; n < s[0]; n++) {
+            System.arraycopy(out[n], 0, flat, n * classes, classes);
+        }
+        return Tensor.of(flat, s[0], classes);
+    }
+
+    /** The predicted class of every image of a batch {@code [N, C, H, W]}. */
+    public int[] predict(Tensor batch) {
+        Tensor l = logits(batch);
+        int n = l.size(0);
+        int k = l.size(1);
+        float[] v = l.toFloatArray();
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            int best = 0;
+            for (int j = 1; j < k; j++) {
+                if (v[i * k + j] > v[i * k + best]) {
+                    best = j;
+                }
+            }
+            out[i] = best;
+        }
+        return out;
+    }
+
+    /** Bytes of integer weight codes held in memory (packed where the export packed them). */
+    public long weightBytes() {
+        return weightBytes;
+    }
+
+    /** One line per pipeline step. */
+    public List<String> describe() {
+        List<String> out = new ArrayList<>();
+        for (Step s : steps) {
+            out.add(s.describe());
+        }
+        return out;
+    }
+}

@@ -1,0 +1,81 @@
+package org.jqat.qat.infer;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The requantize kernel: int32 accumulators {@code [rows][n]} to codes (bytes) or to int32
+ * (the residual stream), row r with {@link Requant}'s parameters of row r. SIMD over the columns
+ * with 64-bit lanes; {@code *Scalar} are the twins the tests compare against.
+ */
+public final class Requantize {
+    private static final VectorSpecies<Long> LS = LongVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED.withShape(
+            jdk.incubator.vector.VectorShape.forBitSize(LS.length() * 32));
+    private static final VectorSpecies<Byte> BS = ByteVector.SPECIES_PREFERRED.withShape(
+            jdk.incubator.vector.VectorShape.forBitSize(Math.max(64, LS.length() * 8)));
+
+    private Requantize() {
+    }
+
+    private static LongVector lanes(int[] acc, int i, Requant q, int r) {
+        IntVector a = IntVector.fromArray(IS, acc, i);
+        LongVector v = (LongVector) a.convertShape(VectorOperators.I2L, LS, 0);
+        long half = q.shift()[r] == 0 ? 0 : 1L << (q.shift()[r] - 1);
+        v = v.mul(q.m()[r]).add(q.bias()[r] + half).lanewise(VectorOperators.ASHR, q.shift()[r]);
+        return v.max(q.lo()).min(q.hi());
+    }
+
+    /** SIMD: {@code out[r·n + j] = (byte) q.apply(r, acc[r·n + j])}. */
+    public static void toCodes(int[] acc, int rows, int n, Requant q, byte[] out) {
+        int bound = LS.length() == BS.length() ? n - n % LS.length() : 0;
+        for (int r = 0; r < rows; r++) {
+            int base = r * n;
+            int j = 0;
+            for (; j < bound; j += LS.length()) {
+                ByteVector b = (ByteVector) lanes(acc, base + j, q, r).convertShape(VectorOperators.L2B, BS, 0);
+                b.intoArray(out, base + j);
+            }
+            for (; j < n; j++) {
+                out[base + j] = (byte) q.apply(r, acc[base + j]);
+            }
+        }
+    }
+
+    /** Scalar twin of {@link #toCodes}. */
+    public static void toCodesScalar(int[] acc, int rows, int n, Requant q, byte[] out) {
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < n; j++) {
+                out[r * n + j] = (byte) q.apply(r, acc[r * n + j]);
+            }
+        }
+    }
+
+    /** SIMD: {@code out[r·n + j] = q.apply(r, acc[r·n + j])} as int32 (the residual stream). */
+    public static void toInts(int[] acc, int rows, int n, Requant q, int[] out) {
+        int bound = n - n % LS.length();
+        for (int r = 0; r < rows; r++) {
+            int base = r * n;
+            int j = 0;
+            for (; j < bound; j += LS.length()) {
+                IntVector v = (IntVector) lanes(acc, base + j, q, r).convertShape(VectorOperators.L2I, IS, 0);
+                v.intoArray(out, base + j);
+            }
+            for (; j < n; j++) {
+                out[base + j] = q.apply(r, acc[base + j]);
+            }
+        }
+    }
+
+    /** Scalar twin of {@link #toInts}. */
+    public static void toIntsScalar(int[] acc, int rows, int n, Requant q, int[] out) {
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < n; j++) {
+                out[r * n + j] = q.apply(r, acc[r * n + j]);
+            }
+        }
+    }
+}

@@ -1,0 +1,9 @@
+package org.jqat.qat.infer;
+
+/** One stage of the integer pipeline, applied to one image's activation. */
+interface Step {
+    Act apply(Act in);
+
+    /** A one-line description (layer names, forms, bits). */
+    String describe();
+}

@@ -1,0 +1,271 @@
+package org.jqat.qat.infer;
+
+import java.util.List;
+import org.jqat.core.Autograd;
+import org.jqat.core.Tensor;
+import org.jqat.nn.Module;
+
+/** The small per-image steps: quantize, float layers, pooling, requantize, dequantize. */
+final class Steps {
+    private Steps() {
+    }
+
+    /** Float to codes on a layer's input grid (ReLU first when asked), as the fake-quantizer rounds. */
+    static Step floatToCodes(ActGrid g, boolean relu) {
+        return new Step() {
+            public Act apply(Act in) {
+                float[] x = in.expect("float", "quantize for " + g.layer()).fl();
+                byte[] out = new byte[x.length];
+                for (int i = 0; i < x.length; i++) {
+                    out[i] = (byte) g.quantize(relu ? Math.max(0f, x[i]) : x[i]);
+                }
+                return Act.codes(in.c(), in.h(), in.w(), out, g.unsigned(), g.zeroPoint(), g.scale());
+            }
+
+            public String describe() {
+                return "quantize float -> codes of " + g.layer() + " [" + g.codeMin() + "," + g.codeMax() + "]" + (relu ? " (relu)" : "");
+            }
+        };
+    }
+
+    /** Float to the residual stream: {@code rint(x/scale)} saturated to int32. */
+    static Step floatToStream(double scale) {
+        return new Step() {
+            public Act apply(Act in) {
+                float[] x = in.expect("float", "stream").fl();
+                int[] out = new int[x.length];
+                for (int i = 0; i < x.length; i++) {
+                    out[i] = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, Math.rint(x[i] / scale)));
+                }
+                return Act.stream(in.c(), in.h(), in.w(), out, scale);
+            }
+
+            public String describe() {
+                return "float -> int32 stream (scale " + scale + ")";
+            }
+        };
+    }
+
+    /** Float modules run by the engine (the full-precision first/last layers), in eval mode. */
+    static Step floatModules(List<String> names, List<Module> modules) {
+        return new Step() {
+            public Act apply(Act in) {
+                Act a = in.fl() == null ? dequantize(in) : in;
+                Tensor t = Tensor.of(a.fl(), 1, a.c(), a.h(), a.w());
+                try (var ng = Autograd.noGrad()) {
+                    for (Module m : modules) {
+                        if (t.dim() == 2 && m instanceof org.jqat.nn.layers.Linear == false && !(m instanceof org.jqat.nn.layers.ReLU)
+                                && !(m instanceof org.jqat.nn.layers.Dropout) && !(m instanceof org.jqat.nn.layers.Flatten)) {
+                            t = t.reshape(1, t.numel(), 1, 1);
+                        }
+                        if (m instanceof org.jqat.nn.layers.Linear && t.dim() != 2) {
+                            t = t.reshape(1, t.numel());
+                        }
+                        t = m.forward(t);
+                    }
+                }
+                int[] s = t.shape();
+                return Act.floats(s[1], s.length > 2 ? s[2] : 1, s.length > 3 ? s[3] : 1, t.toFloatArray());
+            }
+
+            public String describe() {
+                return "float " + String.join(", ", names);
+            }
+        };
+    }
+
+    static Act dequantize(Act in) {
+        float[] out = new float[in.size()];
+        if (in.codes() != null) {
+            for (int i = 0; i < out.length; i++) {
+                out[i] = (float) ((in.code(i) - in.zeroPoint()) * in.scale());
+            }
+        } else {
+            for (int i = 0; i < out.length; i++) {
+                out[i] = (float) (in.stream()[i] * in.scale());
+            }
+        }
+        return Act.floats(in.c(), in.h(), in.w(), out);
+    }
+
+    /** A quantized conv/linear followed by requantization to codes (int8/uint8) or to the int32 stream. */
+    static Step conv(IntConv conv, Requant q, ActGrid next, double streamScale, String what) {
+        return new Step() {
+            public Act apply(Act in) {
+                Act a = conv.kernel == 1 && in.h() * in.w() > 1 && conv.inChannels == in.size()
+                        ? Act.codes(in.size(), 1, 1, in.codes(), in.unsigned(), in.zeroPoint(), in.scale()) : in;
+                int[] acc = conv.accumulate(a);
+                int oh = conv.outH(a);
+                int ow = conv.outW(a);
+                int p = oh * ow;
+                if (next != null) {
+                    byte[] out = new byte[acc.length];
+                    if (conv.simd) {
+                        Requantize.toCodes(acc, conv.outChannels(), p, q, out);
+                    } else {
+                        Requantize.toCodesScalar(acc, conv.outChannels(), p, q, out);
+                    }
+                    return Act.codes(conv.outChannels(), oh, ow, out, next.unsigned(), next.zeroPoint(), next.scale());
+                }
+                int[] out = new int[acc.length];
+                if (conv.simd) {
+                    Requantize.toInts(acc, conv.outChannels(), p, q, out);
+                } else {
+                    Requantize.toIntsScalar(acc, conv.outChannels(), p, q, out);
+                }
+                return Act.stream(conv.outChannels(), oh, ow, out, streamScale);
+            }
+
+            public String describe() {
+                return conv.name + ": int conv W" + conv.weights.bits() + " -> " + what;
+            }
+        };
+    }
+
+    /** A quantized linear/conv whose output goes to float: {@code s_in·s_w·(acc − zp·Σw)·gain + bias}. */
+    static Step convToFloat(IntConv conv, ActGrid in, float[] wScale, double[] gain, double[] bias) {
+        long[] rowSums = conv.weights.rowSums();
+        return new Step() {
+            public Act apply(Act x) {
+                Act a = conv.kernel == 1 && x.h() * x.w() > 1 && conv.inChannels == x.size()
+                        ? Act.codes(x.size(), 1, 1, x.codes(), x.unsigned(), x.zeroPoint(), x.scale()) : x;
+                int[] acc = conv.accumulate(a);
+                int oh = conv.outH(a);
+                int ow = conv.outW(a);
+                int p = oh * ow;
+                float[] out = new float[acc.length];
+                for (int c = 0; c < conv.outChannels(); c++) {
+                    double m = in.scale() * wScale[wScale.length == 1 ? 0 : c] * gain[c];
+                    double corr = (double) in.zeroPoint() * rowSums[c];
+                    for (int j = 0; j < p; j++) {
+                        out[c * p + j] = (float) ((acc[c * p + j] - corr) * m + bias[c]);
+                    }
+                }
+                return Act.floats(conv.outChannels(), oh, ow, out);
+            }
+
+            public String describe() {
+                return conv.name + ": int conv W" + conv.weights.bits() + " -> float";
+            }
+        };
+    }
+
+    /** Max pooling on codes (no padding): exact, since quantization is monotone. */
+    static Step maxPoolCodes(String name, int k, int stride) {
+        return new Step() {
+            public Act apply(Act in) {
+                in.expect("codes", name);
+                int oh = (in.h() - k) / stride + 1;
+                int ow = (in.w() - k) / stride + 1;
+                byte[] out = new byte[in.c() * oh * ow];
+                for (int c = 0; c < in.c(); c++) {
+                    for (int y = 0; y < oh; y++) {
+                        for (int x = 0; x < ow; x++) {
+                            int best = Integer.MIN_VALUE;
+                            for (int i = 0; i < k; i++) {
+                                for (int j = 0; j < k; j++) {
+                                    best = Math.max(best, in.code((c * in.h() + y * stride + i) * in.w() + x * stride + j));
+                                }
+                            }
+                            out[(c * oh + y) * ow + x] = (byte) best;
+                        }
+                    }
+                }
+                return Act.codes(in.c(), oh, ow, out, in.unsigned(), in.zeroPoint(), in.scale());
+            }
+
+            public String describe() {
+                return name + ": max pool on codes " + k + "x" + k + "/" + stride;
+            }
+        };
+    }
+
+    /** ReLU on codes: clamp below at the zero point. */
+    static Step reluCodes(String name) {
+        return new Step() {
+            public Act apply(Act in) {
+                byte[] out = in.expect("codes", name).codes().clone();
+                for (int i = 0; i < out.length; i++) {
+                    if (in.code(i) < in.zeroPoint()) {
+                        out[i] = (byte) in.zeroPoint();
+                    }
+                }
+                return Act.codes(in.c(), in.h(), in.w(), out, in.unsigned(), in.zeroPoint(), in.scale());
+            }
+
+            public String describe() {
+                return name + ": relu on codes";
+            }
+        };
+    }
+
+    /** The int32 stream requantized to a layer's input codes (one multiplier for every channel). */
+    static Requant streamToCodes(double streamScale, ActGrid g, int channels) {
+        double[] m = new double[channels];
+        double[] b = new double[channels];
+        java.util.Arrays.fill(m, streamScale / g.scale());
+        java.util.Arrays.fill(b, g.zeroPoint());
+        return Requant.of(m, b, g.codeMin(), g.codeMax());
+    }
+
+    static Step streamToCodes(ActGrid g, boolean simd) {
+        return new Step() {
+            public Act apply(Act in) {
+                in.expect("stream", g.layer());
+                Requant q = streamToCodes(in.scale(), g, in.c());
+                byte[] out = new byte[in.size()];
+                if (simd) {
+                    Requantize.toCodes(in.stream(), in.c(), in.h() * in.w(), q, out);
+                } else {
+                    Requantize.toCodesScalar(in.stream(), in.c(), in.h() * in.w(), q, out);
+                }
+                return Act.codes(in.c(), in.h(), in.w(), out, g.unsigned(), g.zeroPoint(), g.scale());
+            }
+
+            public String describe() {
+                return "stream -> codes of " + g.layer();
+            }
+        };
+    }
+
+    /**
+     * Global average pooling of the stream: to float (the float last layer) or, when {@code g} is
+     * given, to that layer's codes by requantizing each channel sum with {@code M = s/(h·w·s_in)}.
+     */
+    static Step avgPool(String name, ActGrid g) {
+        return new Step() {
+            public Act apply(Act in) {
+                in.expect("stream", name);
+                int hw = in.h() * in.w();
+                if (g == null) {
+                    float[] out = new float[in.c()];
+                    for (int c = 0; c < in.c(); c++) {
+                        long s = 0;
+                        for (int j = 0; j < hw; j++) {
+                            s += in.stream()[c * hw + j];
+                        }
+                        out[c] = (float) (s * in.scale() / hw);
+                    }
+                    return Act.floats(in.c(), 1, 1, out);
+                }
+                // channel sums can pass 2^31 (64 values): one double product per channel, rint as the
+                // fake-quantizer (a double carries the long sum exactly and M to 1e-16)
+                double m = in.scale() / (hw * g.scale());
+                byte[] out = new byte[in.c()];
+                for (int c = 0; c < in.c(); c++) {
+                    long s = 0;
+                    for (int j = 0; j < hw; j++) {
+                        s += in.stream()[c * hw + j];
+                    }
+                    double q = Math.rint(s * m) + g.zeroPoint();
+                    out[c] = (byte) Math.max(g.codeMin(), Math.min(g.codeMax(), q));
+                }
+                return Act.codes(in.c(), 1, 1, out, g.unsigned(), g.zeroPoint(), g.scale());
+            }
+
+            public String describe() {
+                return name + ": average pool of the stream -> " + (g == null ? "float" : "codes of " + g.layer());
+            }
+        };
+    }
+}
