@@ -26,8 +26,15 @@ import org.jqat.qat.export.QatExport;
 
 /** Turns an exported file plus the architecture into the integer pipeline of an {@link IntModel}. */
 final class IntCompiler {
-    /** Fractional bits of the residual stream below the step of the layer that reads it. */
-    static final int STREAM_BITS = 16;
+    /**
+     * Fractional bits of the residual stream below the step of the layer that reads it:
+     * {@code 24 − bits} (20 for 4-bit activations, 22 for 2-bit, 16 for 8-bit), which leaves
+     * {@code 2^(7+bits)} steps, over 128× the reader's range, before the int32 saturates.
+     */
+    static int streamBits(ActGrid reader) {
+        int bits = 32 - Integer.numberOfLeadingZeros(reader.codeMax() - reader.codeMin());
+        return 24 - bits;
+    }
 
     private final SafetensorsFile file;
     private final Module model;
@@ -267,7 +274,7 @@ final class IntCompiler {
     }
 
     private static double streamScale(ActGrid reader, double fallback) {
-        return reader == null ? fallback : Math.scalb(reader.scale(), -STREAM_BITS);
+        return reader == null ? fallback : Math.scalb(reader.scale(), -streamBits(reader));
     }
 
     private static Module need(Module block, String blockName, String child) {

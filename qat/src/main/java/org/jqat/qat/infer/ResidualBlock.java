@@ -5,13 +5,13 @@ package org.jqat.qat.infer;
  * {@code out = max(0, rq2(conv2(rq1(conv1(codes(x))))) + shortcut(x))}.
  *
  * <p>Residual adds: both branches are requantized to one common scale, the block's output
- * stream scale {@code s_out = s_next/2^16} (s_next: the step of the next layer that reads the
+ * stream scale {@code s_out = s_next/2^(24−bits)} (s_next: the step of the next layer that reads the
  * stream), and added in int32 (saturating). The main branch gets there through conv2's requantize
  * (BN folded: {@code M = s_in·s_w·γ/√(σ²+ε)/s_out}); the shortcut is the input stream rescaled by
  * {@code s_in_stream/s_out} (identity, or option A: subsample and zero channels) or the
- * quantized 1×1 downsample conv with its BN folded. The stream keeps 16 fractional bits below
- * the next quantizer's step, so requantizing it to codes rounds as the fake-quantized model
- * rounds its float sum (to within 2^−17 of a step).
+ * quantized 1×1 downsample conv with its BN folded. The stream keeps 24 − bits fractional bits below
+ * the next quantizer's step (20 at 4 bits), so requantizing it to codes rounds as the
+ * fake-quantized model rounds its float sum to within 2^−21 of a step, about float32's own error.
  */
 final class ResidualBlock implements Step {
     final String name;
