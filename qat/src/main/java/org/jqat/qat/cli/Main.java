@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code jqat} command line: one subcommand per job. */
 @Command(name = "jqat", mixinStandardHelpOptions = true, version = "jqat 0.1.0-SNAPSHOT",
         description = "A pure-JVM tensor engine with quantization-aware training.",
-        subcommands = {ReproduceCommand.class, TrainCommand.class, QatCommand.class, EvalCommand.class, InfoCommand.class, ConformanceCommand.class,
+        subcommands = {ReproduceCommand.class, TrainCommand.class, QatCommand.class, EvalCommand.class, ExportCommand.class, InferCommand.class, InfoCommand.class, ConformanceCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

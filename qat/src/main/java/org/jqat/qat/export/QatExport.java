@@ -45,7 +45,16 @@ public final class QatExport {
 
     /** Writes the model (atomically). Quantizers are evaluated without changing their state. */
     public static void export(Module model, Path file) {
+        export(model, file, Map.of());
+    }
+
+    /**
+     * As {@link #export(Module, Path)}, with extra metadata entries (e.g. the model name and QAT
+     * options {@code jqat export} records so {@code jqat infer} can rebuild the architecture).
+     */
+    public static void export(Module model, Path file, Map<String, String> extraMetadata) {
         SafetensorsWriter w = new SafetensorsWriter();
+        extraMetadata.forEach(w::metadata);
         w.metadata("format", FORMAT).metadata("packing", PACKING_RULE);
         Map<String, Tensor> state = model.stateDict();
         List<String> layers = new ArrayList<>();
