@@ -2,6 +2,9 @@ package org.jqat.qat.train;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -155,6 +158,7 @@ public final class Trainer {
     private Metrics trainEpoch(int epoch) {
         Module model = objective.model();
         model.train();
+        resetPeakHeap();
         reseedDropout(model, config.seed(), epoch);
         Metrics m = new Metrics();
         int total = train.batchesPerEpoch();
@@ -220,12 +224,32 @@ public final class Trainer {
         rec.put("train_top1", tm.top1());
         rec.put("train_images_per_s", tm.imagesPerSecond());
         rec.put("train_seconds", tm.seconds());
+        rec.put("peak_heap_mib", peakHeapMiB());
         if (em != null) {
             rec.put("test_loss", em.loss());
             rec.put("test_top1", em.top1());
             rec.put("test_top5", em.top5());
         }
         return rec;
+    }
+
+    private static void resetPeakHeap() {
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                pool.resetPeakUsage();
+            }
+        }
+    }
+
+    /** Sum of the heap pools' peak usage since the epoch started (an upper bound of the live peak). */
+    private static long peakHeapMiB() {
+        long bytes = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                bytes += pool.getPeakUsage().getUsed();
+            }
+        }
+        return bytes >> 20;
     }
 
     /** Dropout masks of epoch e depend only on (seed, e), so a resumed epoch replays them exactly. */
