@@ -14,6 +14,7 @@ final class Convolution {
                     + Shape.str(x.shape) + " and weight " + Shape.str(w.shape));
         }
         Tensor.sameDevice("conv2d", x, w);
+        Tensor.sameDevice("conv2d", x, bias);
         int cIn = x.shape[1];
         if (groups <= 0 || cIn % groups != 0 || w.shape[1] * groups != cIn) {
             throw new IllegalArgumentException("conv2d: input " + Shape.str(x.shape) + " has " + cIn

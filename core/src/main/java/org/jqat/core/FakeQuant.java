@@ -32,6 +32,7 @@ final class FakeQuant {
                     qmin, qmax, gradScale, stepGradInside);
         }
         Tensor.sameDevice("fakeQuantize", x, scale);
+        Tensor.sameDevice("fakeQuantize", x, offset);
         Backend be = x.backend();
         Tensor xd = x.dense();
         Tensor sd = scale.dense();

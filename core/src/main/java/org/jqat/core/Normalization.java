@@ -19,6 +19,10 @@ final class Normalization {
         checkChannel("bias", bias, c, x);
         checkChannel("running_mean", runningMean, c, x);
         checkChannel("running_var", runningVar, c, x);
+        Tensor.sameDevice("batchNorm", x, weight);
+        Tensor.sameDevice("batchNorm", x, bias);
+        Tensor.sameDevice("batchNorm", x, runningMean);
+        Tensor.sameDevice("batchNorm", x, runningVar);
         if (!(eps > 0)) {
             throw new IllegalArgumentException("batchNorm: eps must be positive, got " + eps);
         }

@@ -668,7 +668,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     static void sameDevice(String op, Tensor a, Tensor b) {
-        if (a.device() != b.device()) {
+        if (b != null && a.device() != b.device()) {
             throw new IllegalArgumentException(op + ": tensors are on different devices (" + a.device() + " and " + b.device() + ")");
         }
     }

@@ -6,7 +6,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.jqat.core.Autograd;
 import org.jqat.core.Tensor;
+import org.jqat.core.backend.Backends;
+import org.jqat.core.backend.Device;
 
 /**
  * A network component in the style of {@code torch.nn.Module}: it owns parameters (trainable
@@ -242,6 +245,87 @@ public abstract class Module implements Cloneable {
         for (Tensor t : namedParameters().values()) {
             t.zeroGrad();
         }
+    }
+
+    // ---- devices --------------------------------------------------------------------------
+
+    /**
+     * Moves every parameter and buffer of this module and its descendants to {@code device}, as
+     * {@code torch.nn.Module.to}; returns this module. Each tensor not already there is replaced
+     * in its registry slot by a copy on the device that keeps the slot's name and the
+     * requiresGrad flag (and the gradient, moved too, when one is held); tensors shared by
+     * several slots (tied weights) stay shared. Tensors already on the device are kept as they
+     * are, so moving to the current device changes nothing and keeps every identity.
+     *
+     * <p><b>Create optimizers (and parameter groups) after moving</b>: they hold the parameter
+     * tensors themselves, and after a move those are the old, host-side tensors that the model no
+     * longer uses. Modules keep no tensors outside their registries (see the class comment),
+     * which is what makes this move complete; objects that hold a module and extra tensors
+     * (block replacement's frozen FP copy, say) move those themselves.
+     *
+     * <p>The device's backend is looked up before anything moves: when none is available the
+     * call fails with an {@link IllegalStateException} giving the reason, and the module is left
+     * unchanged. The old tensors are not closed (the caller may still hold them); device memory
+     * of unreachable ones is returned when the GC collects them, or by {@link Tensor#close()}.
+     */
+    @SuppressWarnings("unchecked")
+    public final <M extends Module> M to(Device device) {
+        Objects.requireNonNull(device, "device");
+        java.util.Set<Module> modules = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        modules.addAll(namedModules().values());
+        boolean needed = false;
+        for (Module m : modules) {
+            needed |= m.params.values().stream().anyMatch(t -> t != null && t.device() != device)
+                    || m.buffers.values().stream().anyMatch(t -> t != null && t.device() != device);
+        }
+        if (!needed) {
+            return (M) this;
+        }
+        Backends.forDevice(device);
+        java.util.IdentityHashMap<Tensor, Tensor> moved = new java.util.IdentityHashMap<>();
+        try (var ng = Autograd.noGrad()) {
+            for (Module m : modules) {
+                m.params.replaceAll((k, v) -> moveTensor(v, device, moved));
+                m.buffers.replaceAll((k, v) -> moveTensor(v, device, moved));
+            }
+        }
+        return (M) this;
+    }
+
+    private static Tensor moveTensor(Tensor t, Device device, java.util.IdentityHashMap<Tensor, Tensor> moved) {
+        if (t == null || t.device() == device) {
+            return t;
+        }
+        Tensor done = moved.get(t);
+        if (done != null) {
+            return done;
+        }
+        Tensor c = t.detach().to(device).requiresGrad(t.requiresGrad());
+        if (t.grad() != null) {
+            c.setGrad(t.grad().detach().to(device));
+        }
+        moved.put(t, c);
+        return c;
+    }
+
+    /**
+     * The device holding this module's parameters and buffers ({@link Device#CPU} when it has
+     * none); fails naming two tensors on different devices if they are not all on one.
+     */
+    public final Device device() {
+        Device found = null;
+        String first = null;
+        for (var e : stateDict().entrySet()) {
+            Device d = e.getValue().device();
+            if (found == null) {
+                found = d;
+                first = e.getKey();
+            } else if (d != found) {
+                throw new IllegalStateException(getClass().getSimpleName() + " is spread over devices: '" + first + "' is on "
+                        + found + " but '" + e.getKey() + "' on " + d + "; move it with to(Device)");
+            }
+        }
+        return found == null ? Device.CPU : found;
     }
 
     // ---- state dict -----------------------------------------------------------------------

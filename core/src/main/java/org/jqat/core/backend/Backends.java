@@ -57,17 +57,26 @@ public final class Backends {
                 + all().stream().map(Backend::name).toList());
     }
 
-    /** The backend that runs ops on tensors held on {@code device}. */
+    /**
+     * The backend that runs ops on tensors held on {@code device}; fails with a one-line message
+     * giving each unavailable backend's reason (or saying that none is on the class path).
+     */
     public static Backend forDevice(Device device) {
         if (device == Device.CPU) {
             return cpu();
         }
+        List<String> why = new ArrayList<>();
         for (Backend b : all()) {
-            if (b.device() == device && b.unavailableReason() == null) {
-                return b;
+            if (b.device() == device) {
+                String reason = b.unavailableReason();
+                if (reason == null) {
+                    return b;
+                }
+                why.add(b.name() + ": " + reason);
             }
         }
-        throw new IllegalStateException("no available backend for device " + device);
+        throw new IllegalStateException("no available backend for device " + device
+                + (why.isEmpty() ? " (none on the class path)" : " (" + String.join("; ", why) + ")"));
     }
 
     /** The backend that runs host ops on this thread now. */

@@ -16,6 +16,9 @@ import org.jqat.core.Tensor;
  * PyTorch's: {@code state.<i>.<name>} tensors (momentum buffers, moments) and
  * {@code state.<i>.step}, plus {@code group.<g>.lr}, {@code group.<g>.initial_lr} (what schedulers
  * scale from) and {@code group.<g>.weight_decay}, each a double stored exactly in four floats.
+ *
+ * <p>An optimizer holds its parameter tensors: build it after moving the model to its device
+ * ({@code Module.to}). Loaded state tensors are placed on their parameter's device.
  */
 public abstract class Optimizer {
     private final List<ParamGroup> groups;
@@ -127,7 +130,10 @@ public abstract class Optimizer {
                     problems.add("shape mismatch " + e.getKey() + ": " + Arrays.toString(e.getValue().shape())
                             + " vs parameter " + Arrays.toString(all.get(i).shape()));
                 } else {
-                    loaded.computeIfAbsent(i, k -> new ParamState()).tensors.put(parts[2], e.getValue().cloneData());
+                    // State lives where its parameter does (a checkpoint read on the host, a model on a GPU).
+                    Tensor v = e.getValue().detach();
+                    Tensor copy = v.device() == all.get(i).device() ? v.cloneData() : v.to(all.get(i).device());
+                    loaded.computeIfAbsent(i, k -> new ParamState()).tensors.put(parts[2], copy);
                 }
             } else {
                 problems.add("unexpected key " + e.getKey());
