@@ -8,6 +8,7 @@ import java.util.Map;
 import org.jqat.core.Autograd;
 import org.jqat.core.Functional;
 import org.jqat.core.Tensor;
+import org.jqat.core.backend.Device;
 import org.jqat.datasets.Batch;
 import org.jqat.nn.Blocks;
 import org.jqat.nn.Module;
@@ -51,11 +52,12 @@ public final class BlockReplacement implements Objective {
     }
 
     /**
-     * Wraps an LP (QAT) model and its pre-trained FP counterpart. The FP model is copied, frozen
-     * and put in eval mode; the caller's FP model is left as it was.
+     * Wraps an LP (QAT) model and its pre-trained FP counterpart. The FP model is copied onto the
+     * LP model's device ({@link Module#device()}), frozen and put in eval mode; the caller's FP
+     * model is left as it was. Move the LP model first (or both later with {@link #to}).
      */
     public static BlockReplacement wrap(Module lpModel, Module fpModel, BrConfig config) {
-        Module frozen = fpModel.copy();
+        Module frozen = fpModel.copy().to(lpModel.device());
         frozen.freeze();
         frozen.eval();
         return new BlockReplacement(lpModel, frozen, config);
@@ -72,6 +74,16 @@ public final class BlockReplacement implements Objective {
     @Override
     public Module model() {
         return lp;
+    }
+
+    /**
+     * Moves the LP model and the frozen FP copy to {@code device} (see {@link Module#to}: build
+     * the optimizer afterwards); returns this. The block lists stay valid: modules move in place.
+     */
+    public BlockReplacement to(Device device) {
+        lp.to(device);
+        fp.to(device);
+        return this;
     }
 
     /** The frozen FP copy (for tests and inspection). */

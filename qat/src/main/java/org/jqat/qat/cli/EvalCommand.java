@@ -3,6 +3,7 @@ package org.jqat.qat.cli;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.jqat.core.backend.Device;
 import org.jqat.datasets.DataLoader;
 import org.jqat.nn.Module;
 import org.jqat.nn.checkpoint.Checkpoint;
@@ -20,6 +21,9 @@ final class EvalCommand implements Callable<Integer> {
 
     @Mixin
     RuntimeOptions runtime = new RuntimeOptions();
+
+    @Mixin
+    DeviceOption device = new DeviceOption();
 
     @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "A checkpoint written by jqat train.")
     Path checkpoint;
@@ -40,6 +44,7 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         Models.validate(model);
         runtime.apply();
+        Device dev = device.resolve();
         if (batchSize < 1 || limit < 0) {
             throw new IllegalArgumentException("--batch-size must be positive and --limit not negative");
         }
@@ -47,7 +52,8 @@ final class EvalCommand implements Callable<Integer> {
         try (DataLoader test = DataPipelines.loader(runtime.registry(), dataset, false, batchSize, 0, runtime.workers, limit)) {
             Module net = Models.create(model, test.dataset().numClasses(), test.dataset().imageShape()[0], 0);
             net.loadStateDict(Checkpoint.read(checkpoint).model(), true);
-            TrainConfig cfg = TrainConfig.builder().epochs(1).progress(true).build();
+            net.to(dev);
+            TrainConfig cfg = TrainConfig.builder().epochs(1).progress(true).device(dev).build();
             Metrics m = new Trainer(new Supervised(net, 0), test, null, cfg).evaluate(test, "eval");
             System.out.printf(Locale.ROOT, "%s on %s test (%d images): top1 %.2f%%, top5 %.2f%%, loss %.4f%n",
                     checkpoint, dataset, m.count(), m.top1(), m.top5(), m.loss());

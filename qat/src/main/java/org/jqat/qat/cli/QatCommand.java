@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.jqat.core.backend.Device;
 import org.jqat.datasets.DataLoader;
 import org.jqat.datasets.DatasetRegistry;
 import org.jqat.nn.Module;
@@ -42,6 +43,9 @@ final class QatCommand implements Callable<Integer> {
     @Option(names = "--abits", defaultValue = "4", description = "Activation bits, 1 to 8 (default: ${DEFAULT-VALUE}).")
     int abits;
 
+    @Mixin
+    DeviceOption device = new DeviceOption();
+
     @Option(names = "--br", description = "Train with block replacement on the full-precision counterpart.")
     boolean br;
 
@@ -51,8 +55,9 @@ final class QatCommand implements Callable<Integer> {
         var qatConfig = quant.qatConfig(wbits, abits);
         var brConfig = br ? quant.brConfig() : null;
         runtime.apply();
+        Device dev = device.resolve();
         String tag = String.format(Locale.ROOT, "%s-%s-%s-w%da%d%s", model, training.dataset, quant.method, wbits, abits, br ? "-br" : "");
-        TrainConfig cfg = training.config(Path.of("runs", tag));
+        TrainConfig cfg = training.config(Path.of("runs", tag), dev);
         DatasetRegistry registry = runtime.registry();
         try (DataLoader train = DataPipelines.loader(registry, training.dataset, true, training.batchSize, cfg.seed(), runtime.workers, training.limitTrain);
              DataLoader test = DataPipelines.loader(registry, training.dataset, false, training.evalBatchSize, cfg.seed(), runtime.workers, training.limitTest)) {

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.jqat.core.backend.Device;
 import org.jqat.core.io.Json;
 import org.jqat.datasets.DataLoader;
 import org.jqat.datasets.DatasetRegistry;
@@ -47,6 +48,9 @@ final class ReproduceCommand implements Callable<Integer> {
     @Mixin
     QatOptions quant = new QatOptions();
 
+    @Mixin
+    DeviceOption device = new DeviceOption();
+
     @Option(names = "--preset", defaultValue = Preset.SMOKE, description = "smoke, cifar10-short, paper-cifar10 or paper-imagenet (default: ${DEFAULT-VALUE}).")
     String preset;
 
@@ -74,6 +78,9 @@ final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--progress", negatable = true, defaultValue = "true", fallbackValue = "true", description = "Progress bars on a terminal (default: on).")
     boolean progress;
 
+    /** The resolved --device, set by call(). */
+    private Device dev = Device.CPU;
+
     @Override
     public Integer call() {
         Preset p = Preset.named(preset);
@@ -95,6 +102,7 @@ final class ReproduceCommand implements Callable<Integer> {
         BrConfig br = quant.brConfig();
         Path dir = out == null ? Path.of("runs", "reproduce-" + p.name()) : out;
         runtime.apply();
+        dev = device.resolve();
         DatasetRegistry registry = runtime.registry();
         String methodName = quant.method.toUpperCase(Locale.ROOT);
         List<RunRecord> runs = new ArrayList<>();
@@ -107,7 +115,7 @@ final class ReproduceCommand implements Callable<Integer> {
                         boolean useBr = m.equals("br");
                         Path runDir = dir.resolve(String.format(Locale.ROOT, "w%da%d/%s/seed%d", b, b, m, seed));
                         TrainConfig cfg = TrainConfig.builder().epochs(epochs).lr(p.qatLr()).weightDecay(p.qatWeightDecay())
-                                .schedule(Schedule.COSINE).seed(seed).outputDir(runDir).progress(progress).build();
+                                .schedule(Schedule.COSINE).seed(seed).outputDir(runDir).progress(progress).device(dev).build();
                         try (DataLoader train = DataPipelines.loader(registry, p.dataset(), true, p.batchSize(), seed, runtime.workers, limit)) {
                             System.err.printf(Locale.ROOT, "== %s W%d/A%d seed %d%n", useBr ? methodName + "+BR" : methodName, b, b, seed);
                             QatRun.Outcome o = QatRun.run(fp, quant.qatConfig(b, b), useBr ? br : null, train, test, cfg, p.quantizerLr());
@@ -131,17 +139,17 @@ final class ReproduceCommand implements Callable<Integer> {
 
     /** Loads --teacher, or trains the FP model (resuming from dir/fp when interrupted). */
     private Module fullPrecision(Preset p, DatasetRegistry registry, DataLoader test, Path dir, List<RunRecord> runs) {
-        Module fp = Models.create(p.model(), test.dataset().numClasses(), test.dataset().imageShape()[0], 0);
+        Module fp = Models.create(p.model(), test.dataset().numClasses(), test.dataset().imageShape()[0], 0).to(dev);
         Path fpDir = dir.resolve("fp");
         if (teacher != null) {
             fp.loadStateDict(Checkpoint.read(teacher).model(), true);
-            TrainConfig cfg = TrainConfig.builder().epochs(1).progress(progress).build();
+            TrainConfig cfg = TrainConfig.builder().epochs(1).progress(progress).device(dev).build();
             var m = new Trainer(new Supervised(fp, 0), test, null, cfg).evaluate(test, "teacher");
             runs.add(new RunRecord("FP", 32, 32, 0, m.top1(), m.top1(), List.of(m.top1()), Double.NaN, 0));
             return fp;
         }
         TrainConfig cfg = TrainConfig.builder().epochs(p.fpEpochs()).lr(p.fpLr()).weightDecay(p.fpWeightDecay())
-                .schedule(Schedule.COSINE).seed(0).outputDir(fpDir).progress(progress).build();
+                .schedule(Schedule.COSINE).seed(0).outputDir(fpDir).progress(progress).device(dev).build();
         try (DataLoader train = DataPipelines.loader(registry, p.dataset(), true, p.batchSize(), 0, runtime.workers, 0)) {
             System.err.println("== FP " + p.model());
             Trainer.Result r = new Trainer(new Supervised(fp, 0), train, test, cfg).fit();

@@ -1,6 +1,8 @@
 package org.jqat.qat.cli;
 
+import org.jqat.core.backend.Backend;
 import org.jqat.core.backend.Backends;
+import org.jqat.core.backend.Device;
 import org.jqat.datasets.DataLocation;
 import org.jqat.datasets.DatasetRegistry;
 import picocli.CommandLine.Option;
@@ -8,7 +10,8 @@ import picocli.CommandLine.Option;
 /** Options every compute command shares: backend, threads, where data lives. */
 final class RuntimeOptions {
 
-    @Option(names = "--backend", paramLabel = "NAME", description = "Backend for host ops: cpu (SIMD, default when present) or reference.")
+    @Option(names = "--backend", paramLabel = "NAME", description = "Backend for host ops: cpu (SIMD, default when present) or reference. "
+            + "The GPU is not a host backend: train on it with --device cuda.")
     String backend;
 
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads of the cpu backend (default: all processors).")
@@ -36,6 +39,13 @@ final class RuntimeOptions {
             throw new IllegalArgumentException("--workers must be at least 1, got " + workers);
         }
         if (backend != null) {
+            for (Backend b : Backends.all()) {
+                if (b.name().equalsIgnoreCase(backend) && b.device() != Device.CPU) {
+                    throw new IllegalArgumentException("--backend " + backend + " runs on " + b.device()
+                            + ", not on the host: use --device " + b.device().name().toLowerCase(java.util.Locale.ROOT)
+                            + " (host ops keep the default --backend)");
+                }
+            }
             Backends.use(backend);
         }
     }

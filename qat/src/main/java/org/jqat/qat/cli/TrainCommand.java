@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.jqat.core.backend.Backends;
+import org.jqat.core.backend.Device;
 import org.jqat.datasets.DataLoader;
 import org.jqat.datasets.DatasetRegistry;
 import org.jqat.nn.Module;
@@ -30,6 +30,9 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     TrainingOptions training = new TrainingOptions();
 
+    @Mixin
+    DeviceOption device = new DeviceOption();
+
     @Option(names = "--model", defaultValue = "resnet20", paramLabel = "NAME", description = "Model: " + Models.NAMES + " (default: ${DEFAULT-VALUE}).")
     String model;
 
@@ -37,14 +40,15 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         Models.validate(model);
         runtime.apply();
-        TrainConfig cfg = training.config(Path.of("runs", model + "-" + training.dataset));
+        Device dev = device.resolve();
+        TrainConfig cfg = training.config(Path.of("runs", model + "-" + training.dataset), dev);
         DatasetRegistry registry = runtime.registry();
         try (DataLoader train = DataPipelines.loader(registry, training.dataset, true, training.batchSize, cfg.seed(), runtime.workers, training.limitTrain);
              DataLoader test = DataPipelines.loader(registry, training.dataset, false, training.evalBatchSize, cfg.seed(), runtime.workers, training.limitTest)) {
             int[] shape = train.dataset().imageShape();
-            Module net = Models.create(model, train.dataset().numClasses(), shape[0], cfg.seed());
+            Module net = Models.create(model, train.dataset().numClasses(), shape[0], cfg.seed()).to(dev);
             System.err.printf(Locale.ROOT, "%s on %s: %,d parameters, %d training images, backend %s%n", model, training.dataset,
-                    net.parameterCount(), train.dataset().size(), Backends.cpu().describe());
+                    net.parameterCount(), train.dataset().size(), DeviceOption.describe(dev));
             training.writeRunConfig(cfg, Map.of("command", "train", "model", model));
             Trainer.Result r = new Trainer(new Supervised(net, cfg.labelSmoothing()), train, test, cfg).fit();
             System.out.printf(Locale.ROOT, "%s %s: test top1 %.2f%% (best %.2f%%), top5 %.2f%%, %.0f train img/s, %.0f s%n",
@@ -120,7 +124,7 @@ final class TrainCommand implements Callable<Integer> {
                 description = "Progress bar on stderr when it is a terminal (default: on).")
         boolean progress;
 
-        TrainConfig config(Path defaultOut) {
+        TrainConfig config(Path defaultOut, Device device) {
             if (batchSize < 1 || evalBatchSize < 1) {
                 throw new IllegalArgumentException("batch sizes must be positive");
             }
@@ -136,7 +140,7 @@ final class TrainCommand implements Callable<Integer> {
             return TrainConfig.builder().epochs(epochs).lr(lr).momentum(momentum).nesterov(nesterov).weightDecay(weightDecay)
                     .schedule(Schedule.parse(schedule)).warmupEpochs(warmup).perIteration(perIteration).stepSize(stepSize)
                     .gamma(gamma).milestones(milestones).labelSmoothing(labelSmoothing).seed(seed)
-                    .outputDir(out == null ? defaultOut : out).resume(resume).progress(progress).build();
+                    .outputDir(out == null ? defaultOut : out).resume(resume).progress(progress).device(device).build();
         }
 
         /** Records the settings beside the checkpoints, so a result says how it was made. */
@@ -155,6 +159,7 @@ final class TrainCommand implements Callable<Integer> {
             m.put("seed", cfg.seed());
             m.put("limit_train", limitTrain);
             m.put("limit_test", limitTest);
+            m.put("device", cfg.device().name().toLowerCase(Locale.ROOT));
             RunFiles.writeJson(cfg.outputDir().resolve("config.json"), m);
         }
     }

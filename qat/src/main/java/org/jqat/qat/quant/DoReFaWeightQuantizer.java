@@ -51,13 +51,13 @@ public final class DoReFaWeightQuantizer extends Quantizer {
             float m = em[1];
             Tensor out;
             try (Autograd.NoGrad ignored = Autograd.noGrad()) {
-                out = Functional.fakeQuantize(w, Tensor.of(2 * m), Tensor.of(-m), -1, 0, 1, 0f, true).mul(em[0] / m);
+                out = Functional.fakeQuantize(w, Tensor.of(2 * m).to(w.device()), Tensor.of(-m).to(w.device()), -1, 0, 1, 0f, true).mul(em[0] / m);
             }
             return Autograd.record("dorefaSign", out, g -> new Tensor[] {g}, w);
         }
         Tensor t = w.tanh();
         Tensor u = t.div(t.abs().max().mul(2f)).add(0.5f);
-        Tensor q = Functional.fakeQuantize(u, Tensor.of(unitStep()), null, -1, 0, levels(), 0f, true);
+        Tensor q = Functional.fakeQuantize(u, Tensor.of(unitStep()).to(u.device()), null, -1, 0, levels(), 0f, true);
         return q.mul(2f).sub(1f);
     }
 

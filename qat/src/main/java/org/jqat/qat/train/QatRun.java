@@ -12,7 +12,8 @@ import org.jqat.qat.convert.QatConfig;
 /**
  * One QAT run from a trained full-precision model: convert, then train either plainly (cross
  * entropy on the LP model) or with block replacement. Quantizer parameters get their own
- * optimizer group with no weight decay.
+ * optimizer group with no weight decay. Training runs on {@link TrainConfig#device()}: the
+ * converted model (and block replacement's frozen FP copy) are moved there.
  */
 public final class QatRun {
     private QatRun() {
@@ -28,7 +29,9 @@ public final class QatRun {
      */
     public static Outcome run(Module fp, QatConfig qat, BrConfig br, DataLoader train, DataLoader test, TrainConfig cfg,
                               double quantizerLr) {
-        Module lp = Qat.convert(fp, qat);
+        // The LP copy goes to the training device before the parameter groups are built; the
+        // caller's FP model stays where it is (block replacement copies it onto the LP's device).
+        Module lp = Qat.convert(fp, qat).to(cfg.device());
         Objective objective = br == null ? new Supervised(lp, cfg.labelSmoothing()) : BlockReplacement.wrap(lp, fp, br);
         List<ParamGroup> groups = Qat.paramGroups(lp, cfg.lr(), cfg.weightDecay(), quantizerLr);
         Trainer trainer = new Trainer(objective, train, test, cfg, groups);

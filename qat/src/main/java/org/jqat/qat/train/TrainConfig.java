@@ -3,6 +3,7 @@ package org.jqat.qat.train;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import org.jqat.core.backend.Device;
 
 /**
  * Settings of one training run. Defaults follow the usual CIFAR ResNet recipe (SGD 0.1 with
@@ -13,11 +14,15 @@ import java.util.Objects;
  * @param resume     continue from {@code outputDir/last.safetensors} when it exists
  * @param progress   draw a progress bar on stderr (only when stderr is a terminal)
  * @param clipNorm   gradient-norm clipping threshold, 0 for none
+ * @param device     where the model lives and each batch is moved before the forward pass
+ *                   (default {@link Device#CPU}); the model must already be there when the
+ *                   {@link Trainer} is built (move it with {@code Module.to}, then build the
+ *                   parameter groups)
  */
 public record TrainConfig(int epochs, double lr, double momentum, boolean nesterov, double weightDecay,
                           Schedule schedule, int warmupEpochs, boolean perIteration, int stepSize, double gamma,
                           List<Integer> milestones, float labelSmoothing, double clipNorm, long seed, Path outputDir,
-                          boolean resume, boolean progress) {
+                          boolean resume, boolean progress, Device device) {
 
     public TrainConfig {
         if (epochs <= 0) {
@@ -39,6 +44,7 @@ public record TrainConfig(int epochs, double lr, double momentum, boolean nester
             throw new IllegalArgumentException("label smoothing must be in [0, 1), got " + labelSmoothing);
         }
         Objects.requireNonNull(schedule, "schedule");
+        Objects.requireNonNull(device, "device");
         milestones = List.copyOf(milestones);
     }
 
@@ -65,6 +71,7 @@ public record TrainConfig(int epochs, double lr, double momentum, boolean nester
         private Path outputDir;
         private boolean resume = true;
         private boolean progress = true;
+        private Device device = Device.CPU;
 
         public Builder epochs(int v) { epochs = v; return this; }
         public Builder lr(double v) { lr = v; return this; }
@@ -83,10 +90,11 @@ public record TrainConfig(int epochs, double lr, double momentum, boolean nester
         public Builder outputDir(Path v) { outputDir = v; return this; }
         public Builder resume(boolean v) { resume = v; return this; }
         public Builder progress(boolean v) { progress = v; return this; }
+        public Builder device(Device v) { device = v; return this; }
 
         public TrainConfig build() {
             return new TrainConfig(epochs, lr, momentum, nesterov, weightDecay, schedule, warmupEpochs, perIteration,
-                    stepSize, gamma, milestones, labelSmoothing, clipNorm, seed, outputDir, resume, progress);
+                    stepSize, gamma, milestones, labelSmoothing, clipNorm, seed, outputDir, resume, progress, device);
         }
     }
 }

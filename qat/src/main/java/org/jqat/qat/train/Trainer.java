@@ -16,6 +16,7 @@ import java.util.function.IntConsumer;
 import org.jqat.core.Autograd;
 import org.jqat.core.Rng;
 import org.jqat.core.Tensor;
+import org.jqat.core.backend.Device;
 import org.jqat.datasets.Batch;
 import org.jqat.datasets.DataLoader;
 import org.jqat.nn.Module;
@@ -37,6 +38,14 @@ import org.jqat.nn.sched.StepLR;
  * epoch; and the checkpoint written after each epoch holds the model, optimizer and scheduler
  * state. A run killed anywhere and restarted with the same configuration continues from the
  * last finished epoch and ends with bit-identical weights (same backend and thread count).
+ *
+ * <p><b>Devices.</b> The model must already be on {@link TrainConfig#device()} when the trainer
+ * is built: move it with {@code model.to(device)} first, then build the parameter groups (the
+ * trainer's SGD holds the parameter tensors, so it cannot move them itself without leaving the
+ * caller's groups pointing at stale copies). The constructor checks this and fails naming the
+ * misplaced tensor. Each batch's images are moved to the device before the forward pass; labels
+ * stay on the host; loss and metrics are read back with {@code item()} / {@code toFloatArray()}.
+ * Checkpoints are written from and loaded into the device tensors (safetensors on disk).
  */
 public final class Trainer {
     public static final String LAST = "last.safetensors";
@@ -64,6 +73,7 @@ public final class Trainer {
      * their own, with their own learning rate and no weight decay).
      */
     public Trainer(Objective objective, DataLoader train, DataLoader test, TrainConfig config, List<ParamGroup> groups) {
+        checkDevice(objective.model(), groups, config.device());
         this.objective = objective;
         this.train = train;
         this.test = test;
@@ -71,6 +81,30 @@ public final class Trainer {
         this.optimizer = new SGD(groups, config.momentum(), 0, config.nesterov());
         this.scheduler = scheduler(config, optimizer, train.batchesPerEpoch());
         this.progress = new ProgressBar(config.progress());
+    }
+
+    private static void checkDevice(Module model, List<ParamGroup> groups, Device device) {
+        Device at = model.device();
+        if (at != device) {
+            throw new IllegalStateException("the model is on " + at + " but TrainConfig.device is " + device
+                    + ": call model.to(Device." + device + ") before building the Trainer and its parameter groups");
+        }
+        for (ParamGroup g : groups) {
+            for (Tensor p : g.params()) {
+                if (p.device() != device) {
+                    throw new IllegalStateException("parameter group '" + g.name() + "' holds a tensor of shape "
+                            + java.util.Arrays.toString(p.shape()) + " on " + p.device() + " while training runs on " + device
+                            + ": build the parameter groups after model.to(Device." + device + ")");
+                }
+            }
+        }
+    }
+
+    /** The batch with its images on the training device (labels stay on the host). */
+    private Batch onDevice(Batch b) {
+        Device d = config.device();
+        Tensor images = b.images();
+        return images.device() == d ? b : new Batch(images.to(d), b.labels(), b.indices(), b.epoch(), b.index());
     }
 
     private static LRScheduler scheduler(TrainConfig c, Optimizer opt, int stepsPerEpoch) {
@@ -165,7 +199,7 @@ public final class Trainer {
         int step = 0;
         try (DataLoader.Epoch batches = train.epoch(epoch)) {
             while (batches.hasNext()) {
-                Batch b = batches.next();
+                Batch b = onDevice(batches.next());
                 optimizer.zeroGrad();
                 Objective.StepResult r = objective.forward(b);
                 float loss = r.loss().item();
@@ -204,7 +238,7 @@ public final class Trainer {
         int step = 0;
         try (Autograd.NoGrad ignored = Autograd.noGrad(); DataLoader.Epoch batches = loader.epoch(0)) {
             while (batches.hasNext()) {
-                Batch b = batches.next();
+                Batch b = onDevice(batches.next());
                 Tensor logits = model.forward(b.images());
                 float loss = org.jqat.core.Functional.crossEntropy(logits, b.labels()).item();
                 m.add(loss, logits, b.labels());
