@@ -34,7 +34,7 @@ public record Preset(String name, String dataset, String model, int batchSize,
                     "hours on 2 CPU cores; minutes on a GPU"),
             "paper-cifar10", new Preset("paper-cifar10", "cifar10", "resnet20", 128, 200, 0.1, 5e-4, 200, 0.04, 0.04, 1e-4,
                     List.of(4, 3, 2), 3, 0, 0, "lsq", APOT_RESNET20_CIFAR10, "APoT (Li et al. 2020), ResNet-20 on CIFAR-10",
-                    "the full recipe; run it on a GPU (--backend cuda)"),
+                    "the full recipe; run it on a GPU (--device cuda)"),
             "paper-imagenet", new Preset("paper-imagenet", "imagenet", "resnet18", 256, 90, 0.1, 1e-4, 90, 0.01, 0.01, 5e-5,
                     List.of(4, 3, 2), 1, 0, 0, "lsq", LSQ_RESNET18_IMAGENET, "LSQ (Esser et al. 2020), ResNet-18 on ImageNet",
                     "the full recipe; needs ImageNet under --data-dir/imagenet/{train,val} and a GPU"));
