@@ -172,7 +172,8 @@ class BlockReplacementTest {
             for (BrConfig.Layout layout : BrConfig.Layout.values()) {
                 CifarResNet fp = fpModel();
                 Module lp = lpModel(fp, method);
-                BrConfig cfg = BrConfig.defaults().withLayout(layout).withGranularity(BrConfig.Granularity.BLOCK);
+                BrConfig cfg = BrConfig.defaults().withLayout(layout).withGranularity(BrConfig.Granularity.BLOCK)
+                        .withLossWeights(1f, 1f, 1f);
                 BlockReplacement br = BlockReplacement.wrap(lp, fp, cfg);
                 SGD opt = new SGD(lp.trainableParameters(), 0.02, 0.9, 0, false);
                 Batch b = batch(5);
