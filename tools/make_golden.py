@@ -109,6 +109,22 @@ def main():
     loss.backward()
     save(f"{out}/kd_kl_x.safetensors", {"student": s, "teacher": t, "loss": loss.reshape(1), "grad_student": s.grad},
          {"op": "kd_kl", "temperature": T, "reduction": "batchmean", "scaled_by_t2": "true"})
+    for i, (kind, bits, signed, shape) in enumerate([("weight", 3, True, (6, 5, 3, 3)), ("act", 8, False, (2, 4, 7, 5)),
+                                                   ("act", 5, False, (3, 3, 4, 4)), ("weight", 8, True, (4, 9))]):
+        qn, qp = (2 ** (bits - 1), 2 ** (bits - 1) - 1) if signed else (0, 2 ** bits - 1)
+        x = torch.randn(*shape) if signed else torch.relu(torch.randn(*shape)) * 2
+        step_init = 2 * x.abs().mean() / qp ** 0.5
+        step = step_init * 0.8
+        g = 1.0 / (x.numel() * qp) ** 0.5
+        v = x / step
+        inside = (v >= -qn) & (v <= qp)
+        y = torch.round(torch.clamp(v, -qn, qp)) * step
+        gy = torch.randn_like(x)
+        grad_x = gy * inside
+        grad_step = (gy * torch.where(inside, torch.round(v) - v, torch.clamp(v, -qn, qp))).sum() * g
+        save(f"{out}/lsq_x{i}.safetensors", {"x": x, "step": step.reshape(1), "y": y, "grad_y": gy, "grad_x": grad_x,
+                                             "grad_step": grad_step.reshape(1), "step_init": step_init.reshape(1)},
+             {"op": "lsq", "kind": kind, "bits": bits, "signed": str(signed).lower(), "qn": qn, "qp": qp, "grad_scale": g})
 
 
 if __name__ == "__main__":
