@@ -28,7 +28,7 @@ public record Preset(String name, String dataset, String model, int batchSize,
     public static final Map<String, Preset> ALL = Map.of(
             SMOKE, new Preset(SMOKE, "mnist", "mnist-cnn", 128, 1, 0.05, 5e-4, 2, 0.01, 0.01, 1e-4,
                     List.of(4, 2), 2, 20_000, 0, "lsq", Map.of(), "none (MNIST is a smoke test)",
-                    "about 6 minutes on 2 CPU cores: FP 1 epoch, QAT 2 epochs on 20k images, 2 seeds"),
+                    "about 3.5 minutes on 2 CPU cores: FP 1 epoch, QAT 2 epochs on 20k images, 2 seeds"),
             "cifar10-short", new Preset("cifar10-short", "cifar10", "resnet20", 128, 20, 0.1, 5e-4, 10, 0.01, 0.01, 1e-4,
                     List.of(4, 3, 2), 2, 0, 0, "lsq", APOT_RESNET20_CIFAR10, "APoT (Li et al. 2020), ResNet-20 on CIFAR-10",
                     "hours on 2 CPU cores; minutes on a GPU"),
