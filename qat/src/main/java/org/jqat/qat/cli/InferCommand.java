@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
+import org.jqat.core.Autograd;
 import org.jqat.core.Rng;
 import org.jqat.core.Tensor;
 import org.jqat.core.io.SafetensorsFile;
@@ -19,6 +20,9 @@ import org.jqat.datasets.transforms.CenterCrop;
 import org.jqat.datasets.transforms.Image;
 import org.jqat.datasets.transforms.Presets;
 import org.jqat.datasets.transforms.Resize;
+import org.jqat.nn.Module;
+import org.jqat.qat.export.QatExport;
+import org.jqat.qat.infer.Agreement;
 import org.jqat.qat.infer.IntModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -49,6 +53,10 @@ final class InferCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "256", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
+    @Option(names = "--compare", description = "Also run the fake-quantized float model the file was exported from, and report "
+            + "how often the two agree on the top-1 class and their largest logit difference.")
+    boolean compare;
+
     @Override
     public Integer call() {
         runtime.apply();
@@ -56,7 +64,8 @@ final class InferCommand implements Callable<Integer> {
         try (SafetensorsFile f = SafetensorsFile.open(modelFile)) {
             md = f.metadata();
         }
-        IntModel m = IntModel.load(modelFile, ExportCommand.template(md, modelFile));
+        Module template = ExportCommand.template(md, modelFile);
+        IntModel m = IntModel.load(modelFile, template);
         String ds = md.get("jqat.dataset");
         if (image != null) {
             Tensor x = load(image, ds);
@@ -75,6 +84,12 @@ final class InferCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--limit must not be negative and --batch-size positive");
         }
         DataPipelines.validate(evalSet);
+        Module fakeQuant = null;
+        if (compare) {
+            fakeQuant = QatExport.load(modelFile, template);
+            fakeQuant.eval();
+        }
+        Agreement agreement = new Agreement();
         long correct = 0;
         long total = 0;
         long t0 = System.nanoTime();
@@ -82,16 +97,25 @@ final class InferCommand implements Callable<Integer> {
              DataLoader.Epoch epoch = test.epoch(0)) {
             while (epoch.hasNext()) {
                 Batch b = epoch.next();
-                int[] p = m.predict(b.images());
+                Tensor logits = m.logits(b.images());
+                int[] p = IntModel.argmax(logits);
                 for (int i = 0; i < p.length; i++) {
                     correct += p[i] == b.labels()[i] ? 1 : 0;
                 }
                 total += p.length;
+                if (fakeQuant != null) {
+                    try (var ng = Autograd.noGrad()) {
+                        agreement.add(fakeQuant.forward(b.images()).toFloatArray(), logits.toFloatArray(), logits.size(1), b.labels());
+                    }
+                }
             }
         }
         double s = (System.nanoTime() - t0) / 1e9;
         System.out.printf(Locale.ROOT, "%s on %s test (%d images): integer top1 %.2f%% (%.0f img/s)%n", modelFile, evalSet, total,
                 100.0 * correct / Math.max(1, total), total / s);
+        if (fakeQuant != null) {
+            System.out.printf(Locale.ROOT, "fake-quantized model top1 %.2f%%; integer vs fake-quant %s%n", agreement.referenceTop1(), agreement);
+        }
         return 0;
     }
 

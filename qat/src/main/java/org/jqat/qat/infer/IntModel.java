@@ -75,10 +75,14 @@ public final class IntModel {
 
     /** The predicted class of every image of a batch {@code [N, C, H, W]}. */
     public int[] predict(Tensor batch) {
-        Tensor l = logits(batch);
-        int n = l.size(0);
-        int k = l.size(1);
-        float[] v = l.toFloatArray();
+        return argmax(logits(batch));
+    }
+
+    /** The index of the largest logit of each row of {@code [N, classes]} (the first on ties). */
+    public static int[] argmax(Tensor logits) {
+        int n = logits.size(0);
+        int k = logits.size(1);
+        float[] v = logits.toFloatArray();
         int[] out = new int[n];
         for (int i = 0; i < n; i++) {
             int best = 0;

@@ -93,4 +93,17 @@ class ExportInferCommandTest {
                 "--limit", "200", "--workers", "1")));
         assertTrue(o.contains("mnist test (200 images): integer top1"), o);
     }
+
+    @Test
+    void inferComparesTheIntegerModelWithTheFakeQuantizedOne() {
+        Path data = TrainCommandTest.sharedDatasets();
+        Assumptions.assumeTrue(data != null && Files.isDirectory(data.resolve("mnist")), "no shared MNIST");
+        Path model = export();
+        String o = stdoutOf(() -> assertEquals(0, Main.run("infer", model.toString(), "--data-dir", data.toString(), "--no-download",
+                "--limit", "300", "--workers", "1", "--compare")));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("top-1 agreement (\\d+)/300").matcher(o);
+        assertTrue(m.find(), o);
+        assertTrue(Integer.parseInt(m.group(1)) >= 297, o);
+        assertTrue(o.contains("fake-quantized model top1"), o);
+    }
 }

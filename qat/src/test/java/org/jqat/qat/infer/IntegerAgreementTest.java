@@ -78,27 +78,10 @@ class IntegerAgreementTest {
             ref = q.forward(x).toFloatArray();
         }
         float[] got = im.logits(x).toFloatArray();
-        int k = ref.length / images;
-        int same = 0;
-        double maxDiff = 0;
-        double maxLogit = 0;
-        for (int i = 0; i < images; i++) {
-            int a = 0;
-            int b = 0;
-            for (int j = 1; j < k; j++) {
-                a = ref[i * k + j] > ref[i * k + a] ? j : a;
-                b = got[i * k + j] > got[i * k + b] ? j : b;
-            }
-            same += a == b ? 1 : 0;
-            for (int j = 0; j < k; j++) {
-                maxDiff = Math.max(maxDiff, Math.abs(ref[i * k + j] - got[i * k + j]));
-                maxLogit = Math.max(maxLogit, Math.abs(ref[i * k + j]));
-            }
-        }
-        double agreement = (double) same / images;
-        System.out.printf(Locale.ROOT, "integer vs fake-quant %-28s top-1 agreement %d/%d (%.2f%%), max |logit diff| %.3g (max |logit| %.3g), weights %d bytes%n",
-                tag, same, images, 100 * agreement, maxDiff, maxLogit, im.weightBytes());
-        assertTrue(agreement >= 0.999, tag + ": top-1 agreement " + agreement);
+        Agreement agreement = new Agreement();
+        agreement.add(ref, got, ref.length / images, null);
+        System.out.printf(Locale.ROOT, "integer vs fake-quant %-28s %s, weights %d bytes%n", tag, agreement, im.weightBytes());
+        assertTrue(agreement.rate() >= 0.999, tag + ": " + agreement);
         // the scalar twins give the same logits bit for bit
         IntModel scalar = IntModel.load(file, q, false);
         Tensor few = x.slice(0, 0, 4);
