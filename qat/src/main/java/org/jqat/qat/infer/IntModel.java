@@ -101,6 +101,18 @@ public final class IntModel {
         return weightBytes;
     }
 
+    /**
+     * Bytes of every constant the engine holds: weight codes, per-channel requantization
+     * constants, and the float layers the QAT config left in full precision.
+     */
+    public long memoryBytes() {
+        long n = 0;
+        for (Step s : steps) {
+            n += s.bytes();
+        }
+        return n;
+    }
+
     /** One line per pipeline step. */
     public List<String> describe() {
         List<String> out = new ArrayList<>();

@@ -7,6 +7,12 @@ package org.jqat.qat.infer;
  */
 public record Requant(int[] m, int[] shift, long[] bias, int lo, int hi) {
 
+    /** Bytes of the per-channel constants. */
+    long bytes() {
+        return 4L * m.length + 4L * shift.length + 8L * bias.length;
+    }
+
+
     public static Requant of(FixedPoint[] rows, int lo, int hi) {
         int n = rows.length;
         int[] m = new int[n];

@@ -127,4 +127,13 @@ final class ResidualBlock implements Step {
         return name + ": residual block W" + conv1.weights.bits() + "/W" + conv2.weights.bits() + " A" + g1.codeMax() + "max"
                 + (convD != null ? ", downsample conv" : padStride > 0 ? ", option-A shortcut" : ", identity") + ", stream scale " + outScale;
     }
+
+    @Override
+    public long bytes() {
+        long n = conv1.weights.bytes() + conv2.weights.bytes() + (convD == null ? 0 : convD.weights.bytes());
+        for (Requant q : new Requant[] {toCodes1, rq1, rq2, identity, toCodesD, rqD}) {
+            n += q == null ? 0 : q.bytes();
+        }
+        return n;
+    }
 }

@@ -6,4 +6,9 @@ interface Step {
 
     /** A one-line description (layer names, forms, bits). */
     String describe();
+
+    /** Bytes of the constants this step holds: weight codes, requantization multipliers, float parameters. */
+    default long bytes() {
+        return 0;
+    }
 }

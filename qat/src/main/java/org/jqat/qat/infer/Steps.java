@@ -71,6 +71,16 @@ final class Steps {
             public String describe() {
                 return "float " + String.join(", ", names);
             }
+
+            public long bytes() {
+                long n = 0;
+                for (Module m : modules) {
+                    for (Tensor t : m.stateDict().values()) {
+                        n += 4L * t.numel();
+                    }
+                }
+                return n;
+            }
         };
     }
 
@@ -119,6 +129,10 @@ final class Steps {
             public String describe() {
                 return conv.name + ": int conv W" + conv.weights.bits() + " -> " + what;
             }
+
+            public long bytes() {
+                return conv.weights.bytes() + q.bytes();
+            }
         };
     }
 
@@ -146,6 +160,10 @@ final class Steps {
 
             public String describe() {
                 return conv.name + ": int conv W" + conv.weights.bits() + " -> float";
+            }
+
+            public long bytes() {
+                return conv.weights.bytes() + 4L * wScale.length + 8L * (gain.length + bias.length + rowSums.length);
             }
         };
     }

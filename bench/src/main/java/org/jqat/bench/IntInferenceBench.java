@@ -1,0 +1,60 @@
+package org.jqat.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.jqat.core.Autograd;
+import org.jqat.core.Rng;
+import org.jqat.core.Tensor;
+import org.jqat.nn.zoo.CifarResNet;
+import org.jqat.qat.export.QatExport;
+import org.jqat.qat.infer.IntModel;
+import org.openjdk.jmh.annotations.*;
+
+/**
+ * ResNet-20 inference on 32×32 images: the FP32 model on the cpu backend ({@code bits = 32}) against
+ * the integer engine running the LSQ W{@code bits}A{@code bits} export of the same network. Time
+ * per batch; images/s = batch / time.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 3)
+@Measurement(iterations = 5, time = 3)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx4g", "-XX:+UseParallelGC"})
+public class IntInferenceBench {
+    @Param({"32", "8", "4", "2"})
+    public int bits;
+    @Param({"1", "128"})
+    public int batch;
+
+    private CifarResNet fp;
+    private IntModel integer;
+    private Tensor images;
+
+    @Setup
+    public void setup() throws IOException {
+        fp = QuantResNet20.floatModel();
+        if (bits != 32) {
+            Path dir = Files.createTempDirectory("jqat-int-bench");
+            Path file = dir.resolve("resnet20-w" + bits + ".safetensors");
+            CifarResNet q = QuantResNet20.lsq(fp, bits);
+            QatExport.export(q, file);
+            integer = IntModel.load(file, q);
+            Files.delete(file);
+            Files.delete(dir);
+        }
+        images = Tensor.randn(new Rng(23), batch, 3, 32, 32);
+    }
+
+    @Benchmark
+    public Tensor infer() {
+        if (integer != null) {
+            return integer.logits(images);
+        }
+        try (var ng = Autograd.noGrad()) {
+            return fp.forward(images);
+        }
+    }
+}
