@@ -13,6 +13,7 @@ import org.jqat.datasets.Batch;
 import org.jqat.nn.Blocks;
 import org.jqat.nn.Module;
 import org.jqat.nn.NamedBlock;
+import org.jqat.qat.convert.QuantLayers;
 import org.jqat.qat.train.Objective;
 
 /**
@@ -33,6 +34,7 @@ public final class BlockReplacement implements Objective {
     private final List<NamedBlock> lpBlocks;
     private final List<NamedBlock> fpBlocks;
     private final BrConfig config;
+    private final List<Integer> branchPoints;
     private Map<String, Float> lastTerms = Map.of();
 
     private BlockReplacement(Module lp, Module fp, BrConfig config) {
@@ -49,6 +51,42 @@ public final class BlockReplacement implements Objective {
         if (lpBlocks.size() < 2) {
             throw new IllegalArgumentException("block replacement needs at least two blocks, got " + lpNames);
         }
+        this.branchPoints = branchPoints(lpBlocks, config);
+        if (branchPoints.isEmpty()) {
+            throw new IllegalArgumentException("no cut of " + lpNames + " gives a model that mixes quantized and full-precision "
+                    + "layers; cut finer (granularity BLOCK) or train every cut (branches ALL)");
+        }
+    }
+
+    /** The cuts i (1-based, M_i) that are trained, as {@link BrConfig.Branches} decides. */
+    private static List<Integer> branchPoints(List<NamedBlock> lpBlocks, BrConfig config) {
+        int n = lpBlocks.size();
+        boolean[] quantized = new boolean[n];
+        for (int j = 0; j < n; j++) {
+            quantized[j] = lpBlocks.get(j).module().namedModules().values().stream().anyMatch(QuantLayers::isQuantLayer);
+        }
+        List<Integer> out = new ArrayList<>();
+        for (int i = 1; i < n; i++) {
+            boolean keep = switch (config.branches()) {
+                case ALL -> true;
+                case MIXED -> config.layout() == BrConfig.Layout.SINGLE
+                        ? quantized[i - 1]
+                        : any(quantized, 0, i) && any(quantized, i, n);
+            };
+            if (keep) {
+                out.add(i);
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    private static boolean any(boolean[] v, int from, int to) {
+        for (int j = from; j < to; j++) {
+            if (v[j]) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -96,6 +134,31 @@ public final class BlockReplacement implements Objective {
         return lpBlocks;
     }
 
+    /**
+     * The mixed-precision models trained, by cut: i means M_i (LP blocks 1..i then FP blocks in the
+     * progressive layout; LP block i alone in the single layout), 1-based, ascending.
+     */
+    public List<Integer> branchPoints() {
+        return branchPoints;
+    }
+
+    /** One line: the blocks and the mixed-precision models trained, e.g. "M2 = LP stem..layer1 + FP layer2..head". */
+    public String describe() {
+        List<String> names = blockNames();
+        int n = names.size();
+        List<String> models = new ArrayList<>();
+        for (int i : branchPoints) {
+            models.add("M" + i + " = " + (config.layout() == BrConfig.Layout.SINGLE
+                    ? "FP with LP " + names.get(i - 1)
+                    : "LP " + span(names, 0, i) + " + FP " + span(names, i, n)));
+        }
+        return "block replacement over " + names + ": " + String.join("; ", models);
+    }
+
+    private static String span(List<String> names, int from, int to) {
+        return to - from == 1 ? names.get(from) : names.get(from) + ".." + names.get(to - 1);
+    }
+
     /** Names of the blocks the models are cut into. */
     public List<String> blockNames() {
         return lpBlocks.stream().map(NamedBlock::name).toList();
@@ -138,9 +201,10 @@ public final class BlockReplacement implements Objective {
             terms.put("kd_lp", kd.item());
             loss = loss.add(kd.mul(config.alpha()));
         }
-        for (int i = 1; i < n; i++) {
+        for (int k = 0; k < branchPoints.size(); k++) {
+            int i = branchPoints.get(k);
             Tensor logits = branch(i, lpFeatures, fpFeatures);
-            float w = (float) config.branchWeight(i, n);
+            float w = (float) config.branchWeight(k + 1, branchPoints.size());
             Tensor term = null;
             if (config.beta() > 0) {
                 Tensor kd = Functional.distillationLoss(logits, teacher, t);
@@ -178,8 +242,8 @@ public final class BlockReplacement implements Objective {
     }
 
     /**
-     * The logits of every mixed-precision model for a batch, without a graph (for evaluation and
-     * tests), M_1 first.
+     * The logits of every mixed-precision model trained ({@link #branchPoints()}) for a batch,
+     * without a graph (for evaluation and tests), in cut order.
      */
     public List<Tensor> branchLogits(Tensor images) {
         try (Autograd.NoGrad ignored = Autograd.noGrad()) {
@@ -196,7 +260,7 @@ public final class BlockReplacement implements Objective {
                 fpFeatures.add(b);
             }
             List<Tensor> out = new ArrayList<>();
-            for (int i = 1; i < lpBlocks.size(); i++) {
+            for (int i : branchPoints) {
                 out.add(branch(i, lpFeatures, fpFeatures));
             }
             return out;

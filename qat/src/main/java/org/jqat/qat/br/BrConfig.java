@@ -17,9 +17,10 @@ package org.jqat.qat.br;
  * @param beta        weight of each branch's distillation term
  * @param gamma       weight of each branch's cross-entropy term
  * @param temperature distillation temperature T
+ * @param branches    which of the mixed-precision models are trained
  */
 public record BrConfig(Granularity granularity, Layout layout, Weighting weighting, float alpha, float beta,
-                       float gamma, float temperature) {
+                       float gamma, float temperature, Branches branches) {
 
     /** Where LP and FP models are cut into blocks. */
     public enum Granularity {
@@ -37,12 +38,26 @@ public record BrConfig(Granularity granularity, Layout layout, Weighting weighti
         SINGLE
     }
 
-    /** Branch weights w_i for i = 1..n−1. */
+    /** Branch weights w over the m mixed-precision models trained, in cut order k = 1..m. */
     public enum Weighting {
-        /** w_i = 1/(n−1): the branch terms are averaged. */
+        /** w_k = 1/m: the branch terms are averaged. */
         UNIFORM,
-        /** w_i = 1/2^(n−i): more weight to branches with more quantized blocks. */
+        /** w_k = 1/2^(m−k): more weight to branches with more quantized blocks. */
         HALVING
+    }
+
+    /** Which cuts give a mixed-precision model that is trained. */
+    public enum Branches {
+        /**
+         * Only models that really mix precisions. Progressive layout: M_i is kept when LP blocks
+         * 1..i hold a quantized layer and so do the LP twins of FP blocks i+1..n (with the first and
+         * last layers left in full precision, a stem or head block holds none: M_i that swaps only
+         * the stem is the FP model again, and one that keeps only the FP head is the LP model with
+         * the teacher's classifier). Single layout: M_i is kept when LP block i holds a quantized layer.
+         */
+        MIXED,
+        /** Every cut i = 1..n−1. */
+        ALL
     }
 
     public BrConfig {
@@ -52,42 +67,49 @@ public record BrConfig(Granularity granularity, Layout layout, Weighting weighti
         if (!(temperature > 0)) {
             throw new IllegalArgumentException("temperature must be positive, got " + temperature);
         }
+        if (granularity == null || layout == null || weighting == null || branches == null) {
+            throw new IllegalArgumentException("granularity, layout, weighting and branches must be set");
+        }
     }
 
     /**
      * The defaults: stage granularity, progressive layout, uniform weights, α = 1, β = 0, γ = 1,
-     * T = 4. β = 0 (branches trained by cross-entropy only, the LP network distilled from FP) was
-     * the best block-replacement variant of the smoke ablation in docs/reproduction.md.
+     * T = 4, mixed branches only. The evidence behind them (smoke and ResNet-20 ablations) is in
+     * docs/reproduction.md.
      */
     public static BrConfig defaults() {
-        return new BrConfig(Granularity.STAGE, Layout.PROGRESSIVE, Weighting.UNIFORM, 1f, 0f, 1f, 4f);
+        return new BrConfig(Granularity.STAGE, Layout.PROGRESSIVE, Weighting.UNIFORM, 1f, 0f, 1f, 4f, Branches.MIXED);
     }
 
     public BrConfig withGranularity(Granularity g) {
-        return new BrConfig(g, layout, weighting, alpha, beta, gamma, temperature);
+        return new BrConfig(g, layout, weighting, alpha, beta, gamma, temperature, branches);
     }
 
     public BrConfig withLayout(Layout l) {
-        return new BrConfig(granularity, l, weighting, alpha, beta, gamma, temperature);
+        return new BrConfig(granularity, l, weighting, alpha, beta, gamma, temperature, branches);
     }
 
     public BrConfig withWeighting(Weighting w) {
-        return new BrConfig(granularity, layout, w, alpha, beta, gamma, temperature);
+        return new BrConfig(granularity, layout, w, alpha, beta, gamma, temperature, branches);
     }
 
     public BrConfig withLossWeights(float a, float b, float g) {
-        return new BrConfig(granularity, layout, weighting, a, b, g, temperature);
+        return new BrConfig(granularity, layout, weighting, a, b, g, temperature, branches);
     }
 
     public BrConfig withTemperature(float t) {
-        return new BrConfig(granularity, layout, weighting, alpha, beta, gamma, t);
+        return new BrConfig(granularity, layout, weighting, alpha, beta, gamma, t, branches);
     }
 
-    /** The weight of branch i (1-based) of n blocks. */
-    double branchWeight(int i, int n) {
+    public BrConfig withBranches(Branches b) {
+        return new BrConfig(granularity, layout, weighting, alpha, beta, gamma, temperature, b);
+    }
+
+    /** The weight of the k-th (1-based) of the m branches trained. */
+    double branchWeight(int k, int m) {
         return switch (weighting) {
-            case UNIFORM -> 1.0 / (n - 1);
-            case HALVING -> Math.pow(0.5, n - i);
+            case UNIFORM -> 1.0 / m;
+            case HALVING -> Math.pow(0.5, m - k);
         };
     }
 }

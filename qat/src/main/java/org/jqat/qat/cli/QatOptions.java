@@ -36,6 +36,11 @@ final class QatOptions {
     @Option(names = "--br-weighting", defaultValue = "uniform", description = "Branch weights: uniform or halving (default: ${DEFAULT-VALUE}).")
     String weighting;
 
+    @Option(names = "--br-branches", defaultValue = "mixed",
+            description = "Which mixed-precision models to train: mixed (only those that mix quantized and full-precision layers) "
+                    + "or all cuts (default: ${DEFAULT-VALUE}).")
+    String branches;
+
     @Option(names = "--alpha", defaultValue = "1", description = "Weight of KL(FP || LP) (default: ${DEFAULT-VALUE}).")
     float alpha;
 
@@ -72,7 +77,8 @@ final class QatOptions {
     BrConfig brConfig() {
         return new BrConfig(parse(BrConfig.Granularity.class, granularity, "--br-granularity"),
                 parse(BrConfig.Layout.class, layout, "--br-layout"),
-                parse(BrConfig.Weighting.class, weighting, "--br-weighting"), alpha, beta, gammaCe, temperature);
+                parse(BrConfig.Weighting.class, weighting, "--br-weighting"), alpha, beta, gammaCe, temperature,
+                parse(BrConfig.Branches.class, branches, "--br-branches"));
     }
 
     private static <E extends Enum<E>> E parse(Class<E> type, String value, String option) {

@@ -32,7 +32,14 @@ public final class QatRun {
         // The LP copy goes to the training device before the parameter groups are built; the
         // caller's FP model stays where it is (block replacement copies it onto the LP's device).
         Module lp = Qat.convert(fp, qat).to(cfg.device());
-        Objective objective = br == null ? new Supervised(lp, cfg.labelSmoothing()) : BlockReplacement.wrap(lp, fp, br);
+        Objective objective;
+        if (br == null) {
+            objective = new Supervised(lp, cfg.labelSmoothing());
+        } else {
+            BlockReplacement wrapped = BlockReplacement.wrap(lp, fp, br);
+            System.err.println(wrapped.describe());
+            objective = wrapped;
+        }
         List<ParamGroup> groups = Qat.paramGroups(lp, cfg.lr(), cfg.weightDecay(), quantizerLr);
         Trainer trainer = new Trainer(objective, train, test, cfg, groups);
         Trainer.Result r = trainer.fit();

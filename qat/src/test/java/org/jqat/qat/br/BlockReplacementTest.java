@@ -22,6 +22,9 @@ import org.jqat.nn.Module;
 import org.jqat.nn.NamedBlock;
 import org.jqat.nn.optim.SGD;
 import org.jqat.nn.zoo.CifarResNet;
+import org.jqat.nn.zoo.MnistCnn;
+import org.jqat.qat.convert.LayerOverride;
+import org.jqat.qat.convert.LayerPolicy;
 import org.jqat.qat.convert.Qat;
 import org.jqat.qat.convert.QatConfig;
 import org.jqat.qat.convert.QatMethod;
@@ -133,9 +136,11 @@ class BlockReplacementTest {
         List<java.util.function.Supplier<Tensor>> terms = new ArrayList<>();
         terms.add(() -> Functional.crossEntropy(lp.forward(b.images()), b.labels()));
         terms.add(() -> Functional.distillationLoss(lp.forward(b.images()), teacher, 4f).mul(0.7f));
-        for (int i = 1; i < n; i++) {
-            int cut = i;
-            float w = (float) Math.pow(0.5, n - i);
+        List<Integer> cuts = br.branchPoints();
+        assertEquals(List.of(2, 3), cuts, "stem and head hold no quantized layer (first and last layers stay FP)");
+        for (int k = 0; k < cuts.size(); k++) {
+            int cut = cuts.get(k);
+            float w = (float) Math.pow(0.5, cuts.size() - 1 - k);
             terms.add(() -> {
                 Tensor z = Blocks.run(lpStages.subList(0, cut), b.images());
                 z = Blocks.run(fpStages.subList(cut, n), z);
@@ -188,10 +193,33 @@ class BlockReplacementTest {
                     opt.step();
                 }
                 assertTrue(Float.isFinite(last) && last < first, method + "/" + layout + ": loss " + first + " -> " + last);
-                assertEquals(br.blockNames().size() - 1, br.branchLogits(b.images()).size());
-                assertTrue(br.lastTerms().containsKey("kd_m1"), br.lastTerms().toString());
+                assertEquals(br.branchPoints().size(), br.branchLogits(b.images()).size());
+                assertTrue(br.lastTerms().containsKey("kd_m" + br.branchPoints().get(0)), br.lastTerms().toString());
             }
         }
+    }
+
+    @Test
+    void onlyModelsThatMixPrecisionsAreTrainedUnlessAllAreAsked() {
+        CifarResNet fp = fpModel();
+        Module lpFpEnds = lpModel(fp, QatMethod.LSQ); // first conv and fc stay full precision
+        BrConfig cfg = BrConfig.defaults().withGranularity(BrConfig.Granularity.BLOCK);
+        // blocks: stem, layer1.0, layer2.0, layer3.0, head
+        assertEquals(List.of(2, 3), BlockReplacement.wrap(lpFpEnds, fp, cfg).branchPoints());
+        assertEquals("block replacement over [stem, layer1.0, layer2.0, layer3.0, head]: M2 = LP stem..layer1.0 + FP layer2.0..head; "
+                + "M3 = LP stem..layer2.0 + FP layer3.0..head", BlockReplacement.wrap(lpFpEnds, fp, cfg).describe());
+        assertEquals(List.of(2, 3, 4), BlockReplacement.wrap(lpFpEnds, fp, cfg.withLayout(BrConfig.Layout.SINGLE)).branchPoints());
+        assertEquals(List.of(1, 2, 3, 4), BlockReplacement.wrap(lpFpEnds, fp, cfg.withBranches(BrConfig.Branches.ALL)).branchPoints());
+        Module lpAll = Qat.convert(fp, QatConfig.builder().bits(2).firstLast(LayerPolicy.SAME).build());
+        assertEquals(List.of(1, 2, 3, 4), BlockReplacement.wrap(lpAll, fp, cfg).branchPoints());
+        // a model whose only quantized layers sit in one block has nothing to mix progressively
+        MnistCnn mfp = new MnistCnn(new Rng(2));
+        Module mlp = Qat.convert(mfp, QatConfig.builder().bits(2).build()); // conv2 and fc1 quantized: blocks block2, head
+        assertEquals(List.of(2), BlockReplacement.wrap(mlp, mfp, BrConfig.defaults()).branchPoints());
+        Module convOnly = Qat.convert(mfp, QatConfig.builder().bits(2).override(LayerOverride.of("fc1").skip()).build());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BlockReplacement.wrap(convOnly, mfp,
+                BrConfig.defaults()).branchPoints());
+        assertTrue(e.getMessage().contains("mixes quantized and full-precision"), e.getMessage());
     }
 
     @Test
@@ -202,6 +230,6 @@ class BlockReplacementTest {
                 () -> BlockReplacement.wrap(lp, fp, BrConfig.defaults().withGranularity(BrConfig.Granularity.BLOCK)));
         assertTrue(e.getMessage().contains("different blocks"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new BrConfig(BrConfig.Granularity.STAGE, BrConfig.Layout.PROGRESSIVE,
-                BrConfig.Weighting.UNIFORM, -1f, 1f, 1f, 4f));
+                BrConfig.Weighting.UNIFORM, -1f, 1f, 1f, 4f, BrConfig.Branches.MIXED));
     }
 }
