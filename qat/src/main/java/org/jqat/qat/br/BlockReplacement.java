@@ -201,7 +201,9 @@ public final class BlockReplacement implements Objective {
             terms.put("kd_lp", kd.item());
             loss = loss.add(kd.mul(config.alpha()));
         }
-        for (int k = 0; k < branchPoints.size(); k++) {
+        // with β = γ = 0 no branch term counts: skip their forward and backward (distillation only)
+        int branches = config.beta() > 0 || config.gamma() > 0 ? branchPoints.size() : 0;
+        for (int k = 0; k < branches; k++) {
             int i = branchPoints.get(k);
             Tensor logits = branch(i, lpFeatures, fpFeatures);
             float w = (float) config.branchWeight(k + 1, branchPoints.size());

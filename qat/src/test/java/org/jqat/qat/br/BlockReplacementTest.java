@@ -223,6 +223,23 @@ class BlockReplacementTest {
     }
 
     @Test
+    void withoutBranchTermsNoBranchRuns() {
+        CifarResNet fp = fpModel();
+        Module lp = lpModel(fp, QatMethod.LSQ);
+        BlockReplacement br = BlockReplacement.wrap(lp, fp, BrConfig.defaults().withLossWeights(1f, 0f, 0f));
+        Batch b = batch(7);
+        Objective.StepResult r = br.forward(b);
+        assertEquals(List.of("ce_lp", "kd_lp"), List.copyOf(br.lastTerms().keySet()));
+        Tensor teacher;
+        try (Autograd.NoGrad ignored = Autograd.noGrad()) {
+            teacher = br.fpModel().forward(b.images());
+        }
+        Tensor logits = lp.forward(b.images());
+        float expected = Functional.crossEntropy(logits, b.labels()).item() + Functional.distillationLoss(logits, teacher, 4f).item();
+        assertEquals(expected, r.loss().item(), 1e-5f);
+    }
+
+    @Test
     void mismatchedModelsAreRejected() {
         CifarResNet fp = fpModel();
         Module lp = lpModel(new CifarResNet(14, 5, CifarResNet.Shortcut.A, 1e-5f, 0.1f, new Rng(1)), QatMethod.LSQ);
