@@ -14,6 +14,7 @@ module org.jqat.qat {
     requires jdk.incubator.vector;
     requires java.desktop;
     requires java.management;
+    requires jdk.management;
     requires info.picocli;
 
     exports org.jqat.qat.br;

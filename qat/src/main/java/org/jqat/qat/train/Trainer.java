@@ -159,29 +159,33 @@ public final class Trainer {
         double trainRate = 0;
         long trainImages = 0;
         double trainSeconds = 0;
-        for (int epoch = start; epoch < config.epochs(); epoch++) {
-            Metrics tm = trainEpoch(epoch);
-            trainImages += tm.count();
-            trainSeconds += tm.seconds();
-            lastTest = test == null ? null : evaluate(test, "test " + (epoch + 1));
-            double top1 = lastTest == null ? tm.top1() : lastTest.top1();
-            boolean improved = top1 > best;
-            best = Math.max(best, top1);
-            Map<String, Object> rec = record(epoch, tm, lastTest);
-            history.add(rec);
-            if (log != null) {
-                log.append(rec);
-            }
-            if (out != null) {
-                Map<String, String> meta = Map.of("best_top1", Double.toString(best), "top1", Double.toString(top1));
-                Checkpoint.save(out.resolve(LAST), model, optimizer, scheduler, epoch + 1, null, meta);
-                if (improved) {
-                    Checkpoint.save(out.resolve(BEST), model, null, null, epoch + 1, null, meta);
+        try (HeapWatch heap = new HeapWatch()) {
+            for (int epoch = start; epoch < config.epochs(); epoch++) {
+                heap.reset();
+                Metrics tm = trainEpoch(epoch);
+                long liveHeap = heap.maxLiveMiB();
+                trainImages += tm.count();
+                trainSeconds += tm.seconds();
+                lastTest = test == null ? null : evaluate(test, "test " + (epoch + 1));
+                double top1 = lastTest == null ? tm.top1() : lastTest.top1();
+                boolean improved = top1 > best;
+                best = Math.max(best, top1);
+                Map<String, Object> rec = record(epoch, tm, lastTest, liveHeap);
+                history.add(rec);
+                if (log != null) {
+                    log.append(rec);
                 }
+                if (out != null) {
+                    Map<String, String> meta = Map.of("best_top1", Double.toString(best), "top1", Double.toString(top1));
+                    Checkpoint.save(out.resolve(LAST), model, optimizer, scheduler, epoch + 1, null, meta);
+                    if (improved) {
+                        Checkpoint.save(out.resolve(BEST), model, null, null, epoch + 1, null, meta);
+                    }
+                }
+                System.err.printf(Locale.ROOT, "epoch %d/%d: train loss %.4f top1 %.2f%% | test loss %.4f top1 %.2f%% top5 %.2f%% | %.0f img/s%n",
+                        epoch + 1, config.epochs(), tm.loss(), tm.top1(), lastTest == null ? Double.NaN : lastTest.loss(),
+                        lastTest == null ? Double.NaN : lastTest.top1(), lastTest == null ? Double.NaN : lastTest.top5(), tm.imagesPerSecond());
             }
-            System.err.printf(Locale.ROOT, "epoch %d/%d: train loss %.4f top1 %.2f%% | test loss %.4f top1 %.2f%% top5 %.2f%% | %.0f img/s%n",
-                    epoch + 1, config.epochs(), tm.loss(), tm.top1(), lastTest == null ? Double.NaN : lastTest.loss(),
-                    lastTest == null ? Double.NaN : lastTest.top1(), lastTest == null ? Double.NaN : lastTest.top5(), tm.imagesPerSecond());
         }
         trainRate = trainSeconds > 0 ? trainImages / trainSeconds : 0;
         return new Result(config.epochs(), lastTest == null ? Double.NaN : lastTest.top1(), best,
@@ -250,7 +254,7 @@ public final class Trainer {
         return m;
     }
 
-    private Map<String, Object> record(int epoch, Metrics tm, Metrics em) {
+    private Map<String, Object> record(int epoch, Metrics tm, Metrics em, long liveHeapMiB) {
         Map<String, Object> rec = new LinkedHashMap<>();
         rec.put("epoch", epoch + 1);
         rec.put("lr", optimizer.groups().get(0).lr());
@@ -259,6 +263,7 @@ public final class Trainer {
         rec.put("train_images_per_s", tm.imagesPerSecond());
         rec.put("train_seconds", tm.seconds());
         rec.put("peak_heap_mib", peakHeapMiB());
+        rec.put("live_heap_mib", liveHeapMiB);
         if (em != null) {
             rec.put("test_loss", em.loss());
             rec.put("test_top1", em.top1());
