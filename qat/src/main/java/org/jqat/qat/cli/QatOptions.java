@@ -44,10 +44,10 @@ final class QatOptions {
     @Option(names = "--alpha", defaultValue = "1", description = "Weight of KL(FP || LP) (default: ${DEFAULT-VALUE}).")
     float alpha;
 
-    @Option(names = "--beta", defaultValue = "0", description = "Weight of each branch's KL(FP || M_i) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--beta", defaultValue = "1", description = "Weight of each branch's KL(FP || M_i) (default: ${DEFAULT-VALUE}).")
     float beta;
 
-    @Option(names = "--gamma-ce", defaultValue = "1", description = "Weight of each branch's cross-entropy (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--gamma-ce", defaultValue = "0", description = "Weight of each branch's cross-entropy (default: ${DEFAULT-VALUE}).")
     float gammaCe;
 
     @Option(names = "--temperature", defaultValue = "4", description = "Distillation temperature (default: ${DEFAULT-VALUE}).")
