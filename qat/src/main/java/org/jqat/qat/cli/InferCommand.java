@@ -69,11 +69,9 @@ final class InferCommand implements Callable<Integer> {
         String ds = md.get("jqat.dataset");
         if (image != null) {
             Tensor x = load(image, ds);
-            float[] logits = m.logits(x).toFloatArray();
-            int best = 0;
-            for (int j = 1; j < logits.length; j++) {
-                best = logits[j] > logits[best] ? j : best;
-            }
+            Tensor out = m.logits(x);
+            float[] logits = out.toFloatArray();
+            int best = IntModel.argmax(out)[0];
             List<String> names = classNames(ds);
             System.out.printf(Locale.ROOT, "%s: class %d%s (logit %.4f)%n", image, best,
                     names != null && best < names.size() ? " (" + names.get(best) + ")" : "", logits[best]);

@@ -45,7 +45,8 @@ public final class Agreement {
         images += n;
     }
 
-    private static int argmax(float[] v, int from, int len) {
+    /** Index (0-based, within the row) of the largest of {@code v[from .. from+len)}, the first on ties. */
+    static int argmax(float[] v, int from, int len) {
         int best = 0;
         for (int j = 1; j < len; j++) {
             best = v[from + j] > v[from + best] ? j : best;

@@ -85,13 +85,7 @@ public final class IntModel {
         float[] v = logits.toFloatArray();
         int[] out = new int[n];
         for (int i = 0; i < n; i++) {
-            int best = 0;
-            for (int j = 1; j < k; j++) {
-                if (v[i * k + j] > v[i * k + best]) {
-                    best = j;
-                }
-            }
-            out[i] = best;
+            out[i] = Agreement.argmax(v, i * k, k);
         }
         return out;
     }

@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jqat.core.io.SafetensorsWriter;
@@ -17,22 +14,10 @@ import org.junit.jupiter.api.io.TempDir;
 /** The command line runs the golden cases and reports through its exit status. */
 class ConformanceCommandTest {
 
-    private static String capture(Runnable r) {
-        PrintStream old = System.out;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-        try {
-            r.run();
-        } finally {
-            System.setOut(old);
-        }
-        return buf.toString(StandardCharsets.UTF_8);
-    }
-
     @Test
     void goldenCasesPassOnTheReferenceBackend() {
         int[] status = new int[1];
-        String out = capture(() -> status[0] = Main.run("conformance", GoldenDir.locate().toString()));
+        String out = Console.stdoutOf(() -> status[0] = Main.run("conformance", GoldenDir.locate().toString()));
         System.out.print(out);
         assertEquals(0, status[0], out);
         assertTrue(out.lines().anyMatch(l -> l.matches("\\d+ passed, 0 failed, \\d+ skipped")), out);
@@ -46,7 +31,7 @@ class ConformanceCommandTest {
                 .write(dir.resolve("relu_wrong.safetensors"));
         Files.writeString(dir.resolve("notes.txt"), "not a case");
         int[] status = new int[1];
-        String out = capture(() -> status[0] = Main.run("conformance", dir.toString(), "--backend", "reference"));
+        String out = Console.stdoutOf(() -> status[0] = Main.run("conformance", dir.toString(), "--backend", "reference"));
         assertNotEquals(0, status[0], out);
         assertTrue(out.contains("FAIL") && out.contains("relu_wrong") && out.contains("0 passed, 1 failed, 0 skipped"), out);
     }

@@ -3,9 +3,6 @@ package org.jqat.qat.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jqat.core.backend.Backend;
@@ -17,18 +14,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code --device}: cuda without a GPU fails at once, in one line, with the backend's reason. */
 class DeviceOptionTest {
-
-    private static String stderrOf(Runnable r) {
-        PrintStream old = System.err;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
-        try {
-            r.run();
-        } finally {
-            System.setErr(old);
-        }
-        return buf.toString(StandardCharsets.UTF_8);
-    }
 
     /** The CUDA backend's reason for being unavailable; skips the test when a GPU is usable. */
     private static String cudaUnavailableReason() {
@@ -55,7 +40,7 @@ class DeviceOptionTest {
                 "--data-dir", dir.resolve("none").toString(), "--no-download"},
         };
         for (String[] cmd : commands) {
-            String err = stderrOf(() -> assertEquals(1, Main.run(cmd), String.join(" ", cmd)));
+            String err = Console.stderrOf(() -> assertEquals(1, Main.run(cmd), String.join(" ", cmd)));
             assertTrue(err.startsWith("jqat " + cmd[0] + ": --device cuda: "), err);
             assertEquals(1, err.strip().lines().count(), "one line: " + err);
             if (why != null) {
@@ -67,10 +52,10 @@ class DeviceOptionTest {
 
     @Test
     void backendCudaPointsToDeviceAndBadDevicesAreRejected() {
-        String err = stderrOf(() -> assertEquals(2, Main.run("train", "--device", "tpu")));
+        String err = Console.stderrOf(() -> assertEquals(2, Main.run("train", "--device", "tpu")));
         assertTrue(err.contains("--device must be cpu or cuda"), err);
         Assumptions.assumeTrue(Backends.all().stream().anyMatch(b -> b.name().equals("cuda")), "no cuda backend on the class path");
-        err = stderrOf(() -> assertEquals(2, Main.run("train", "--backend", "cuda")));
+        err = Console.stderrOf(() -> assertEquals(2, Main.run("train", "--backend", "cuda")));
         assertTrue(err.contains("use --device cuda"), err);
     }
 }

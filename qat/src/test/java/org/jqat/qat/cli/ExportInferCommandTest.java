@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -29,18 +26,6 @@ class ExportInferCommandTest {
     @TempDir
     Path tmp;
 
-    private static String stdoutOf(Runnable r) {
-        PrintStream old = System.out;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-        try {
-            r.run();
-        } finally {
-            System.setOut(old);
-        }
-        return buf.toString(StandardCharsets.UTF_8);
-    }
-
     /** A QAT MnistCnn checkpoint (LSQ W4A4, as jqat qat --model mnist-cnn would write it), a few steps off init. */
     private Path checkpoint() {
         MnistCnn q = Qat.convert(new MnistCnn(new Rng(0)), QatConfig.builder().bits(4).build());
@@ -58,7 +43,7 @@ class ExportInferCommandTest {
 
     private Path export() {
         Path out = tmp.resolve("mnist-w4a4.int.safetensors");
-        String o = stdoutOf(() -> assertEquals(0, Main.run("export", "--model", "mnist-cnn", "--dataset", "mnist", "--method", "lsq",
+        String o = Console.stdoutOf(() -> assertEquals(0, Main.run("export", "--model", "mnist-cnn", "--dataset", "mnist", "--method", "lsq",
                 "--wbits", "4", "--abits", "4", "--checkpoint", checkpoint().toString(), "--out", out.toString())));
         assertTrue(o.contains("integer layers"), o);
         return out;
@@ -80,7 +65,7 @@ class ExportInferCommandTest {
         }
         Path png = tmp.resolve("one.png");
         ImageIO.write(img, "png", png.toFile());
-        String o = stdoutOf(() -> assertEquals(0, Main.run("infer", model.toString(), "--image", png.toString())));
+        String o = Console.stdoutOf(() -> assertEquals(0, Main.run("infer", model.toString(), "--image", png.toString())));
         assertTrue(o.matches("(?s).*one\\.png: class \\d \\(\\d\\).*"), o);
     }
 
@@ -89,7 +74,7 @@ class ExportInferCommandTest {
         Path data = TrainCommandTest.sharedDatasets();
         Assumptions.assumeTrue(data != null && Files.isDirectory(data.resolve("mnist")), "no shared MNIST");
         Path model = export();
-        String o = stdoutOf(() -> assertEquals(0, Main.run("infer", model.toString(), "--data-dir", data.toString(), "--no-download",
+        String o = Console.stdoutOf(() -> assertEquals(0, Main.run("infer", model.toString(), "--data-dir", data.toString(), "--no-download",
                 "--limit", "200", "--workers", "1")));
         assertTrue(o.contains("mnist test (200 images): integer top1"), o);
     }
@@ -99,7 +84,7 @@ class ExportInferCommandTest {
         Path data = TrainCommandTest.sharedDatasets();
         Assumptions.assumeTrue(data != null && Files.isDirectory(data.resolve("mnist")), "no shared MNIST");
         Path model = export();
-        String o = stdoutOf(() -> assertEquals(0, Main.run("infer", model.toString(), "--data-dir", data.toString(), "--no-download",
+        String o = Console.stdoutOf(() -> assertEquals(0, Main.run("infer", model.toString(), "--data-dir", data.toString(), "--no-download",
                 "--limit", "300", "--workers", "1", "--compare")));
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("top-1 agreement (\\d+)/300").matcher(o);
         assertTrue(m.find(), o);

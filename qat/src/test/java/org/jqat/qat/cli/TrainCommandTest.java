@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -30,18 +27,6 @@ class TrainCommandTest {
             }
         }
         return null;
-    }
-
-    private static String stderrOf(Runnable r) {
-        PrintStream old = System.err;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
-        try {
-            r.run();
-        } finally {
-            System.setErr(old);
-        }
-        return buf.toString(StandardCharsets.UTF_8);
     }
 
     @Test
@@ -70,18 +55,18 @@ class TrainCommandTest {
 
     @Test
     void badInputIsRejectedBeforeAnythingRuns(@TempDir Path out) {
-        String err = stderrOf(() -> assertEquals(2, Main.run("train", "--epochs", "0", "--out", out.toString())));
+        String err = Console.stderrOf(() -> assertEquals(2, Main.run("train", "--epochs", "0", "--out", out.toString())));
         assertTrue(err.contains("epochs"), err);
-        err = stderrOf(() -> assertEquals(2, Main.run("train", "--dataset", "imagenet-42", "--out", out.toString())));
+        err = Console.stderrOf(() -> assertEquals(2, Main.run("train", "--dataset", "imagenet-42", "--out", out.toString())));
         assertTrue(err.contains("imagenet-42"), err);
-        err = stderrOf(() -> assertEquals(2, Main.run("train", "--bogus-option")));
+        err = Console.stderrOf(() -> assertEquals(2, Main.run("train", "--bogus-option")));
         assertTrue(err.contains("--bogus-option"), err);
-        err = stderrOf(() -> assertEquals(2, Main.run("train", "--epochs", "many")));
+        err = Console.stderrOf(() -> assertEquals(2, Main.run("train", "--epochs", "many")));
         assertTrue(err.contains("many"), err);
-        err = stderrOf(() -> assertEquals(2, Main.run("train", "--model", "resnet21", "--dataset", "mnist",
+        err = Console.stderrOf(() -> assertEquals(2, Main.run("train", "--model", "resnet21", "--dataset", "mnist",
                 "--data-dir", out.toString(), "--no-download", "--out", out.toString())));
         assertTrue(err.contains("resnet21"), err);
-        err = stderrOf(() -> assertEquals(1, Main.run("train", "--model", "mnist-cnn", "--dataset", "mnist",
+        err = Console.stderrOf(() -> assertEquals(1, Main.run("train", "--model", "mnist-cnn", "--dataset", "mnist",
                 "--data-dir", out.toString(), "--no-download", "--out", out.toString())));
         assertTrue(err.contains("mnist") && err.contains(out.toString()), err);
         assertTrue(Files.notExists(out.resolve("last.safetensors")));
