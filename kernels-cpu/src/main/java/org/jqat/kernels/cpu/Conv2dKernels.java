@@ -17,6 +17,17 @@ final class Conv2dKernels {
         return s.kh() == 1 && s.kw() == 1 && s.strideH() == 1 && s.strideW() == 1 && s.padH() == 0 && s.padW() == 0;
     }
 
+    /**
+     * {@code -Djqat.conv=im2col} keeps every layer on the im2col + GEMM path (for comparison
+     * benchmarks); by default non-pointwise layers run {@link DirectConv}.
+     */
+    static final boolean DIRECT = !"im2col".equals(System.getProperty("jqat.conv", "").trim());
+
+    /** Layers {@link DirectConv} runs: everything but depthwise and stride-1 unpadded 1×1 ones. */
+    static boolean direct(Conv2dShape s) {
+        return DIRECT && !depthwise(s) && !pointwise(s);
+    }
+
     static boolean depthwise(Conv2dShape s) {
         return s.groups() > 1 && s.groups() == s.cIn() && s.groups() == s.cOut();
     }
@@ -24,6 +35,10 @@ final class Conv2dKernels {
     static void forward(Conv2dShape s, float[] x, float[] w, float[] bias, float[] y) {
         if (depthwise(s)) {
             DepthwiseConv.forward(s, x, w, bias, y);
+            return;
+        }
+        if (direct(s)) {
+            DirectConv.forward(s, x, w, bias, y);
             return;
         }
         int hw = s.h() * s.w(), ohw = s.outH() * s.outW();
@@ -56,6 +71,10 @@ final class Conv2dKernels {
             DepthwiseConv.backwardData(s, gy, w, gx);
             return;
         }
+        if (direct(s)) {
+            DirectConv.backwardData(s, gy, w, gx);
+            return;
+        }
         int hw = s.h() * s.w(), ohw = s.outH() * s.outW();
         int cig = s.cInPerGroup(), cog = s.cOutPerGroup(), kk = cig * s.kh() * s.kw();
         boolean direct = pointwise(s);
@@ -83,6 +102,10 @@ final class Conv2dKernels {
     static void backwardWeight(Conv2dShape s, float[] x, float[] gy, float[] gw) {
         if (depthwise(s)) {
             DepthwiseConv.backwardWeight(s, x, gy, gw);
+            return;
+        }
+        if (direct(s)) {
+            DirectConv.backwardWeight(s, x, gy, gw);
             return;
         }
         int size = s.weightSize();

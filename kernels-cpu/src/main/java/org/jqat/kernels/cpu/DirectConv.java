@@ -1,0 +1,391 @@
+package org.jqat.kernels.cpu;
+
+import java.util.Arrays;
+import org.jqat.core.backend.Conv2dShape;
+
+/**
+ * Direct (implicit-GEMM) convolution for the small-channel layers of CIFAR and ImageNet ResNets:
+ * no im2col column matrix is ever built.
+ *
+ * <p>Each image is copied once into zero-padded planes laid out so that every kernel tap reads a
+ * contiguous window: output position {@code q = oy·Wq + ox} of tap k reads
+ * {@code planes[q + offset[k]]}. With stride s the padded input is split into s×s phase planes
+ * (every s-th row and column), which keeps the windows contiguous. Positions with {@code ox ≥ OW}
+ * are computed on the padded width and dropped when the result is copied out (a few percent of
+ * extra work on 32- and 16-wide maps). The forward pass is then a register-blocked product of
+ * packed weights by these windows ({@link OffsetKernels#forwardTile}), accumulating over all taps
+ * in registers and storing each output tile once.
+ *
+ * <p>The data gradient is the transposed convolution. It is split by output phase (the residue
+ * of the input coordinate modulo the stride): within one phase only a fixed subset of taps
+ * contributes, and it is a stride-1 correlation of the zero-padded output gradient, run by the
+ * same kernel. The weight gradient sums over every output position of the batch; it keeps
+ * lane-wise partial sums in registers across whole chunks of images
+ * ({@link OffsetKernels#weightTile}) and adds lanes, slices and threads in a fixed order at the
+ * end, so the result is deterministic for a thread count.
+ */
+final class DirectConv {
+    private static final int L = VectorConfig.LANES;
+    private static final int MR = OffsetKernels.MR, NR = OffsetKernels.NR;
+    private static final int WM = OffsetKernels.WM, WN = OffsetKernels.WN;
+    /** Scratch slots (see {@link Scratch}). */
+    private static final int PLANES = 1, OUT = 2, GRAD = 3, ACC = 4;
+    /** The weight gradient batches images until a chunk holds this many output positions. */
+    private static final int WEIGHT_CHUNK_POSITIONS = 1024;
+
+    private DirectConv() {
+    }
+
+    static int roundUp(int v, int m) {
+        return (v + m - 1) / m * m;
+    }
+
+    // ---- forward geometry (also the weight gradient's) -------------------------------------
+
+    /** Padded, phase-split input planes of one image-group and the tap offsets into them. */
+    record Planes(Conv2dShape s, int hq, int wq, int phases, int planeSize, int imageSize, int[] offsets,
+                  int maxOffset) {
+
+        static Planes of(Conv2dShape s) {
+            int sh = s.strideH(), sw = s.strideW();
+            int hq = (s.h() + 2 * s.padH() + sh - 1) / sh, wq = (s.w() + 2 * s.padW() + sw - 1) / sw;
+            int phases = sh * sw, planeSize = hq * wq, cig = s.cInPerGroup();
+            int[] offsets = new int[cig * s.kh() * s.kw()];
+            int k = 0, max = 0;
+            for (int ci = 0; ci < cig; ci++) {
+                for (int ky = 0; ky < s.kh(); ky++) {
+                    int ry = ky * s.dilationH();
+                    for (int kx = 0; kx < s.kw(); kx++, k++) {
+                        int rx = kx * s.dilationW();
+                        int plane = ci * phases + (ry % sh) * sw + rx % sw;
+                        offsets[k] = plane * planeSize + (ry / sh) * wq + rx / sw;
+                        max = Math.max(max, offsets[k]);
+                    }
+                }
+            }
+            return new Planes(s, hq, wq, phases, planeSize, cig * phases * planeSize, offsets, max);
+        }
+
+        /** Output positions on the padded width: OH rows of Wq. */
+        int positions() {
+            return s.outH() * wq;
+        }
+
+        /**
+         * Copies image-group {@code xOff} of x into {@code dst[dstOff..]}: plane (ci, py, px) row r,
+         * column j holds padded input (py + r·sh, px + j·sw), zero outside the image.
+         */
+        void build(float[] x, int xOff, float[] dst, int dstOff) {
+            int h = s.h(), w = s.w(), sh = s.strideH(), sw = s.strideW(), ph = s.padH(), pw = s.padW();
+            int d = dstOff;
+            for (int ci = 0; ci < s.cInPerGroup(); ci++) {
+                int src = xOff + ci * h * w;
+                for (int py = 0; py < sh; py++) {
+                    for (int px = 0; px < sw; px++) {
+                        for (int r = 0; r < hq; r++, d += wq) {
+                            int iy = py + r * sh - ph;
+                            if (iy < 0 || iy >= h) {
+                                Arrays.fill(dst, d, d + wq, 0f);
+                                continue;
+                            }
+                            int row = src + iy * w;
+                            // columns j with 0 <= px + j*sw - pw < w
+                            int lo = Math.max(0, ceilDiv(pw - px, sw));
+                            int hi = Math.min(wq, ceilDiv(w + pw - px, sw));
+                            if (hi <= lo) {
+                                Arrays.fill(dst, d, d + wq, 0f);
+                                continue;
+                            }
+                            Arrays.fill(dst, d, d + lo, 0f);
+                            if (sw == 1) {
+                                System.arraycopy(x, row + lo + px - pw, dst, d + lo, hi - lo);
+                            } else {
+                                for (int j = lo, ix = px + lo * sw - pw; j < hi; j++, ix += sw) {
+                                    dst[d + j] = x[row + ix];
+                                }
+                            }
+                            Arrays.fill(dst, d + hi, d + wq, 0f);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static int ceilDiv(int a, int b) {
+        return Math.floorDiv(a + b - 1, b);
+    }
+
+    /** Weights of each group as MR-channel slivers, tap-major: [g][block][tap][MR], zero-padded. */
+    private static float[] packForward(Conv2dShape s, float[] w, int taps) {
+        int cog = s.cOutPerGroup(), blocks = (cog + MR - 1) / MR;
+        float[] packed = new float[s.groups() * blocks * taps * MR];
+        for (int g = 0; g < s.groups(); g++) {
+            for (int co = 0; co < cog; co++) {
+                int src = (g * cog + co) * taps;
+                int dst = (g * blocks + co / MR) * taps * MR + co % MR;
+                for (int k = 0; k < taps; k++) {
+                    packed[dst + k * MR] = w[src + k];
+                }
+            }
+        }
+        return packed;
+    }
+
+    static void forward(Conv2dShape s, float[] x, float[] w, float[] bias, float[] y) {
+        Planes p = Planes.of(s);
+        int taps = p.offsets().length, cog = s.cOutPerGroup(), cig = s.cInPerGroup();
+        int blocks = (cog + MR - 1) / MR;
+        int qn = roundUp(p.positions(), NR);
+        int bufSize = Math.max(p.imageSize(), qn + p.maxOffset());
+        float[] packed = packForward(s, w, taps);
+        int hw = s.h() * s.w(), oh = s.outH(), ow = s.outW(), ohw = oh * ow, wq = p.wq();
+        WorkerPool.SHARED.run(s.n(), n -> {
+            float[] planes = Scratch.get(PLANES, bufSize);
+            float[] out = Scratch.get(OUT, blocks * MR * qn);
+            Arrays.fill(planes, p.imageSize(), bufSize, 0f);
+            for (int g = 0; g < s.groups(); g++) {
+                p.build(x, (n * s.cIn() + g * cig) * hw, planes, 0);
+                for (int b = 0; b < blocks; b++) {
+                    int aOff = (g * blocks + b) * taps * MR;
+                    for (int q0 = 0; q0 < qn; q0 += NR) {
+                        OffsetKernels.forwardTile(taps, packed, aOff, p.offsets(), planes, q0, out, b * MR * qn + q0, qn);
+                    }
+                }
+                for (int co = 0; co < cog; co++) {
+                    int c = g * cog + co;
+                    int dst = (n * s.cOut() + c) * ohw, src = co * qn;
+                    if (bias == null) {
+                        for (int a = 0; a < oh; a++) {
+                            System.arraycopy(out, src + a * wq, y, dst + a * ow, ow);
+                        }
+                    } else {
+                        float bv = bias[c];
+                        for (int a = 0; a < oh; a++) {
+                            int o = src + a * wq, d = dst + a * ow;
+                            for (int j = 0; j < ow; j++) {
+                                y[d + j] = out[o + j] + bv;
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    // ---- data gradient --------------------------------------------------------------------
+
+    /**
+     * One axis of the transposed convolution: for each input-coordinate phase a (i ≡ a mod
+     * stride), the kernel indices that reach it, and for each the shift t such that output
+     * coordinate o = i/stride − t; plus the zero padding the output gradient needs so every
+     * shifted read stays inside it.
+     */
+    record AxisPhases(int[][] taps, int[][] shift, int[] count, int padLo, int padHi) {
+
+        static AxisPhases of(int in, int out, int k, int stride, int pad, int dil) {
+            int[][] taps = new int[stride][], shift = new int[stride][];
+            int[] count = new int[stride];
+            int lo = 0, hi = 0;
+            for (int a = 0; a < stride; a++) {
+                count[a] = a < in ? (in - a + stride - 1) / stride : 0;
+                int[] t = new int[k], sh = new int[k];
+                int m = 0;
+                for (int kk = 0; kk < k; kk++) {
+                    if (Math.floorMod(a + pad - kk * dil, stride) == 0) {
+                        t[m] = kk;
+                        sh[m] = (kk * dil - a - pad) / stride;
+                        if (count[a] > 0) {
+                            lo = Math.max(lo, sh[m]);
+                            hi = Math.max(hi, count[a] - 1 - sh[m] - (out - 1));
+                        }
+                        m++;
+                    }
+                }
+                taps[a] = Arrays.copyOf(t, m);
+                shift[a] = Arrays.copyOf(sh, m);
+            }
+            return new AxisPhases(taps, shift, count, lo, hi);
+        }
+    }
+
+    /** One output phase of the data gradient: its taps' offsets and packed weights per group. */
+    private record Phase(int ay, int ax, int rows, int cols, int[] offsets, int maxOffset, float[] packed) {
+    }
+
+    static void backwardData(Conv2dShape s, float[] gy, float[] w, float[] gx) {
+        int cig = s.cInPerGroup(), cog = s.cOutPerGroup(), kh = s.kh(), kw = s.kw(), kk = kh * kw;
+        int oh = s.outH(), ow = s.outW(), h = s.h(), wd = s.w();
+        AxisPhases ya = AxisPhases.of(h, oh, kh, s.strideH(), s.padH(), s.dilationH());
+        AxisPhases xa = AxisPhases.of(wd, ow, kw, s.strideW(), s.padW(), s.dilationW());
+        int hg = ya.padLo() + oh + ya.padHi(), wg = xa.padLo() + ow + xa.padHi(), planeSize = hg * wg;
+        int imageSize = cog * planeSize, blocks = (cig + MR - 1) / MR;
+        Phase[] phases = new Phase[s.strideH() * s.strideW()];
+        int bufSize = imageSize, outSize = 0;
+        for (int ay = 0; ay < s.strideH(); ay++) {
+            for (int ax = 0; ax < s.strideW(); ax++) {
+                int[] ty = ya.taps()[ay], tx = xa.taps()[ax];
+                int taps = cog * ty.length * tx.length;
+                int[] offsets = new int[taps];
+                float[] packed = new float[s.groups() * blocks * taps * MR];
+                int k = 0, max = 0;
+                for (int co = 0; co < cog; co++) {
+                    for (int i = 0; i < ty.length; i++) {
+                        for (int j = 0; j < tx.length; j++, k++) {
+                            offsets[k] = co * planeSize + (ya.padLo() - ya.shift()[ay][i]) * wg
+                                    + xa.padLo() - xa.shift()[ax][j];
+                            max = Math.max(max, offsets[k]);
+                            for (int g = 0; g < s.groups(); g++) {
+                                int src = (g * cog + co) * cig * kk + ty[i] * kw + tx[j];
+                                int dst = g * blocks * taps * MR + k * MR;
+                                for (int ci = 0; ci < cig; ci++) {
+                                    packed[dst + (ci / MR) * taps * MR + ci % MR] = w[src + ci * kk];
+                                }
+                            }
+                        }
+                    }
+                }
+                Phase ph = new Phase(ay, ax, ya.count()[ay], xa.count()[ax], offsets, max, packed);
+                phases[ay * s.strideW() + ax] = ph;
+                int qn = roundUp(ph.rows() * wg, NR);
+                bufSize = Math.max(bufSize, qn + max);
+                outSize = Math.max(outSize, blocks * MR * qn);
+            }
+        }
+        int finalBuf = bufSize, finalOut = outSize, hw = h * wd, ohw = oh * ow;
+        WorkerPool.SHARED.run(s.n(), n -> {
+            float[] planes = Scratch.get(PLANES, finalBuf);
+            float[] out = Scratch.get(OUT, Math.max(1, finalOut));
+            Arrays.fill(planes, imageSize, finalBuf, 0f);
+            for (int g = 0; g < s.groups(); g++) {
+                padGradient(gy, (n * s.cOut() + g * cog) * ohw, cog, oh, ow, ya.padLo(), xa.padLo(), hg, wg, planes);
+                int gxOff = (n * s.cIn() + g * cig) * hw;
+                for (Phase ph : phases) {
+                    if (ph.rows() == 0 || ph.cols() == 0) {
+                        continue;
+                    }
+                    int taps = ph.offsets().length;
+                    int qn = roundUp(ph.rows() * wg, NR);
+                    if (taps == 0) {
+                        Arrays.fill(out, 0, blocks * MR * qn, 0f);
+                    } else {
+                        for (int b = 0; b < blocks; b++) {
+                            int aOff = (g * blocks + b) * taps * MR;
+                            for (int q0 = 0; q0 < qn; q0 += NR) {
+                                OffsetKernels.forwardTile(taps, ph.packed(), aOff, ph.offsets(), planes, q0,
+                                        out, b * MR * qn + q0, qn);
+                            }
+                        }
+                    }
+                    scatterPhase(out, qn, wg, ph, cig, s.strideH(), s.strideW(), wd, hw, gx, gxOff);
+                }
+            }
+        });
+    }
+
+    /** Copies image-group gradient planes into zero-padded planes of hg × wg (padLo rows/cols before). */
+    private static void padGradient(float[] gy, int off, int channels, int oh, int ow, int top, int left,
+                                    int hg, int wg, float[] dst) {
+        int d = 0;
+        for (int c = 0; c < channels; c++) {
+            int src = off + c * oh * ow;
+            Arrays.fill(dst, d, d + top * wg, 0f);
+            d += top * wg;
+            for (int r = 0; r < oh; r++, d += wg) {
+                Arrays.fill(dst, d, d + left, 0f);
+                System.arraycopy(gy, src + r * ow, dst, d + left, ow);
+                Arrays.fill(dst, d + left + ow, d + wg, 0f);
+            }
+            int rest = (hg - top - oh) * wg;
+            Arrays.fill(dst, d, d + rest, 0f);
+            d += rest;
+        }
+    }
+
+    /** gx[ci][(a·sh + ay)·W + b·sw + ax] = out[ci·qn + a·wg + b] for the phase's rows and columns. */
+    private static void scatterPhase(float[] out, int qn, int wg, Phase ph, int channels, int sh, int sw, int w,
+                                     int hw, float[] gx, int gxOff) {
+        for (int ci = 0; ci < channels; ci++) {
+            int src = ci * qn, dst = gxOff + ci * hw;
+            for (int a = 0; a < ph.rows(); a++) {
+                int o = src + a * wg, d = dst + (a * sh + ph.ay()) * w + ph.ax();
+                if (sw == 1) {
+                    System.arraycopy(out, o, gx, d, ph.cols());
+                } else {
+                    for (int b = 0; b < ph.cols(); b++) {
+                        gx[d + b * sw] = out[o + b];
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- weight gradient ------------------------------------------------------------------
+
+    static void backwardWeight(Conv2dShape s, float[] x, float[] gy, float[] gw) {
+        int size = s.weightSize();
+        if (s.n() == 0) {
+            Arrays.fill(gw, 0, size, 0f);
+            return;
+        }
+        Planes p = Planes.of(s);
+        int taps = p.offsets().length, tapsP = roundUp(taps, WN);
+        int cig = s.cInPerGroup(), cog = s.cOutPerGroup(), cogP = roundUp(cog, WM);
+        int[] offsets = Arrays.copyOf(p.offsets(), tapsP); // padding taps read offset 0, results dropped
+        int oh = s.outH(), ow = s.outW(), ohw = oh * ow, hw = s.h() * s.w(), wq = p.wq();
+        int qv = roundUp(p.positions(), L);
+        int chunk = Math.max(1, Math.min(s.n(), (WEIGHT_CHUNK_POSITIONS + qv - 1) / qv));
+        int planesSize = (chunk - 1) * p.imageSize() + Math.max(p.imageSize(), qv + p.maxOffset() + L);
+        int gradSize = cogP * chunk * qv;
+        int slices = Math.min(s.n(), WorkerPool.SHARED.threads());
+        float[][] partial = new float[slices][];
+        partial[0] = gw;
+        for (int t = 1; t < slices; t++) {
+            partial[t] = new float[size];
+        }
+        WorkerPool.SHARED.run(slices, t -> {
+            int lo = (int) ((long) s.n() * t / slices), hi = (int) ((long) s.n() * (t + 1) / slices);
+            float[] planes = Scratch.get(PLANES, planesSize);
+            float[] grad = Scratch.get(GRAD, gradSize);
+            float[] acc = Scratch.get(ACC, cogP * tapsP * L);
+            Arrays.fill(planes, 0, planesSize, 0f);
+            Arrays.fill(grad, 0, gradSize, 0f);
+            float[] mine = partial[t];
+            for (int g = 0; g < s.groups(); g++) {
+                Arrays.fill(acc, 0, cogP * tapsP * L, 0f);
+                for (int n0 = lo; n0 < hi; n0 += chunk) {
+                    int imgs = Math.min(chunk, hi - n0), ldg = chunk * qv;
+                    for (int i = 0; i < imgs; i++) {
+                        int n = n0 + i;
+                        p.build(x, (n * s.cIn() + g * cig) * hw, planes, i * p.imageSize());
+                        for (int co = 0; co < cog; co++) {
+                            int src = (n * s.cOut() + g * cog + co) * ohw, d = co * ldg + i * qv;
+                            for (int a = 0; a < oh; a++) {
+                                System.arraycopy(gy, src + a * ow, grad, d + a * wq, ow);
+                            }
+                        }
+                    }
+                    for (int r = 0; r < cogP; r += WM) {
+                        for (int c = 0; c < tapsP; c += WN) {
+                            OffsetKernels.weightTile(grad, r * ldg, ldg, qv, imgs, qv, planes, p.imageSize(),
+                                    offsets, c, acc, (r * tapsP + c) * L, tapsP);
+                        }
+                    }
+                }
+                for (int co = 0; co < cog; co++) {
+                    for (int k = 0; k < taps; k++) {
+                        int a = (co * tapsP + k) * L;
+                        float sum = 0f;
+                        for (int lane = 0; lane < L; lane++) {
+                            sum += acc[a + lane];
+                        }
+                        mine[(g * cog + co) * taps + k] = sum;
+                    }
+                }
+            }
+        });
+        for (int t = 1; t < slices; t++) {
+            ElementwiseKernels.addInto(partial[t], 0, gw, 0, size);
+        }
+    }
+}

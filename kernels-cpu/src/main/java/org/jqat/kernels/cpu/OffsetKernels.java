@@ -1,0 +1,183 @@
+package org.jqat.kernels.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Register-blocked micro-kernels of the direct convolution ({@link DirectConv}). Both read the
+ * input through a table of tap offsets into a padded plane buffer, so the column matrix of
+ * im2col is never built: the "B matrix" row of tap k at output position q is simply
+ * {@code planes[q + offsets[k]]}, a contiguous window.
+ */
+final class OffsetKernels {
+    private static final VectorSpecies<Float> S = VectorConfig.F;
+    private static final int L = VectorConfig.LANES;
+    /** Output channels per forward tile. */
+    static final int MR = 8;
+    /** Output positions per forward tile (two vectors). */
+    static final int NR = 2 * L;
+    /** Output channels per weight-gradient tile. */
+    static final int WM = 4;
+    /** Taps per weight-gradient tile. */
+    static final int WN = 6;
+
+    private OffsetKernels() {
+    }
+
+    /**
+     * {@code out[r·ldo + j] = Σ_k ap[aOff + k·MR + r] · planes[q0 + offsets[k] + j]} for r < MR and
+     * j < NR: an MR × NR tile of output channels × output positions, accumulated over all
+     * {@code taps} in registers and stored once.
+     */
+    static void forwardTile(int taps, float[] ap, int aOff, int[] offsets, float[] planes, int q0,
+                            float[] out, int outOff, int ldo) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        FloatVector c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+        for (int k = 0; k < taps; k++) {
+            int bi = q0 + offsets[k], ai = aOff + k * MR;
+            FloatVector b0 = FloatVector.fromArray(S, planes, bi);
+            FloatVector b1 = FloatVector.fromArray(S, planes, bi + L);
+            FloatVector a = FloatVector.broadcast(S, ap[ai]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = a.fma(b0, c30);
+            c31 = a.fma(b1, c31);
+            a = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = a.fma(b0, c40);
+            c41 = a.fma(b1, c41);
+            a = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = a.fma(b0, c50);
+            c51 = a.fma(b1, c51);
+            a = FloatVector.broadcast(S, ap[ai + 6]);
+            c60 = a.fma(b0, c60);
+            c61 = a.fma(b1, c61);
+            a = FloatVector.broadcast(S, ap[ai + 7]);
+            c70 = a.fma(b0, c70);
+            c71 = a.fma(b1, c71);
+        }
+        int o = outOff;
+        c00.intoArray(out, o);
+        c01.intoArray(out, o + L);
+        o += ldo;
+        c10.intoArray(out, o);
+        c11.intoArray(out, o + L);
+        o += ldo;
+        c20.intoArray(out, o);
+        c21.intoArray(out, o + L);
+        o += ldo;
+        c30.intoArray(out, o);
+        c31.intoArray(out, o + L);
+        o += ldo;
+        c40.intoArray(out, o);
+        c41.intoArray(out, o + L);
+        o += ldo;
+        c50.intoArray(out, o);
+        c51.intoArray(out, o + L);
+        o += ldo;
+        c60.intoArray(out, o);
+        c61.intoArray(out, o + L);
+        o += ldo;
+        c70.intoArray(out, o);
+        c71.intoArray(out, o + L);
+    }
+
+    /**
+     * Weight-gradient tile: for WM output channels × WN taps, adds, over {@code imgs} images i and
+     * positions q in [0, len) (a multiple of L),
+     * {@code gy[gOff + i·gyStride + r·ldg + q] · planes[i·planeStride + q + offsets[t0 + j]]} into
+     * lane-wise accumulators {@code acc[accOff + (r·accLd + j)·L + lane]}. Lanes stay separate
+     * until {@link DirectConv} adds them in a fixed order, so the reduction over a chunk of images
+     * runs in registers with no horizontal adds.
+     */
+    static void weightTile(float[] gy, int gOff, int ldg, int len, int imgs, int gyStride, float[] planes,
+                           int planeStride, int[] offsets, int t0, float[] acc, int accOff, int accLd) {
+        int rowL = accLd * L;
+        int a0 = accOff, a1 = a0 + rowL, a2 = a1 + rowL, a3 = a2 + rowL;
+        FloatVector s00 = FloatVector.fromArray(S, acc, a0), s01 = FloatVector.fromArray(S, acc, a0 + L);
+        FloatVector s02 = FloatVector.fromArray(S, acc, a0 + 2 * L), s03 = FloatVector.fromArray(S, acc, a0 + 3 * L);
+        FloatVector s04 = FloatVector.fromArray(S, acc, a0 + 4 * L), s05 = FloatVector.fromArray(S, acc, a0 + 5 * L);
+        FloatVector s10 = FloatVector.fromArray(S, acc, a1), s11 = FloatVector.fromArray(S, acc, a1 + L);
+        FloatVector s12 = FloatVector.fromArray(S, acc, a1 + 2 * L), s13 = FloatVector.fromArray(S, acc, a1 + 3 * L);
+        FloatVector s14 = FloatVector.fromArray(S, acc, a1 + 4 * L), s15 = FloatVector.fromArray(S, acc, a1 + 5 * L);
+        FloatVector s20 = FloatVector.fromArray(S, acc, a2), s21 = FloatVector.fromArray(S, acc, a2 + L);
+        FloatVector s22 = FloatVector.fromArray(S, acc, a2 + 2 * L), s23 = FloatVector.fromArray(S, acc, a2 + 3 * L);
+        FloatVector s24 = FloatVector.fromArray(S, acc, a2 + 4 * L), s25 = FloatVector.fromArray(S, acc, a2 + 5 * L);
+        FloatVector s30 = FloatVector.fromArray(S, acc, a3), s31 = FloatVector.fromArray(S, acc, a3 + L);
+        FloatVector s32 = FloatVector.fromArray(S, acc, a3 + 2 * L), s33 = FloatVector.fromArray(S, acc, a3 + 3 * L);
+        FloatVector s34 = FloatVector.fromArray(S, acc, a3 + 4 * L), s35 = FloatVector.fromArray(S, acc, a3 + 5 * L);
+        for (int i = 0; i < imgs; i++) {
+            int g0 = gOff + i * gyStride, g1 = g0 + ldg, g2 = g1 + ldg, g3 = g2 + ldg;
+            int pOff = i * planeStride;
+            int o0 = pOff + offsets[t0], o1 = pOff + offsets[t0 + 1], o2 = pOff + offsets[t0 + 2];
+            int o3 = pOff + offsets[t0 + 3], o4 = pOff + offsets[t0 + 4], o5 = pOff + offsets[t0 + 5];
+            for (int q = 0; q < len; q += L) {
+                FloatVector y0 = FloatVector.fromArray(S, gy, g0 + q);
+                FloatVector y1 = FloatVector.fromArray(S, gy, g1 + q);
+                FloatVector y2 = FloatVector.fromArray(S, gy, g2 + q);
+                FloatVector y3 = FloatVector.fromArray(S, gy, g3 + q);
+                FloatVector x = FloatVector.fromArray(S, planes, o0 + q);
+                s00 = y0.fma(x, s00);
+                s10 = y1.fma(x, s10);
+                s20 = y2.fma(x, s20);
+                s30 = y3.fma(x, s30);
+                x = FloatVector.fromArray(S, planes, o1 + q);
+                s01 = y0.fma(x, s01);
+                s11 = y1.fma(x, s11);
+                s21 = y2.fma(x, s21);
+                s31 = y3.fma(x, s31);
+                x = FloatVector.fromArray(S, planes, o2 + q);
+                s02 = y0.fma(x, s02);
+                s12 = y1.fma(x, s12);
+                s22 = y2.fma(x, s22);
+                s32 = y3.fma(x, s32);
+                x = FloatVector.fromArray(S, planes, o3 + q);
+                s03 = y0.fma(x, s03);
+                s13 = y1.fma(x, s13);
+                s23 = y2.fma(x, s23);
+                s33 = y3.fma(x, s33);
+                x = FloatVector.fromArray(S, planes, o4 + q);
+                s04 = y0.fma(x, s04);
+                s14 = y1.fma(x, s14);
+                s24 = y2.fma(x, s24);
+                s34 = y3.fma(x, s34);
+                x = FloatVector.fromArray(S, planes, o5 + q);
+                s05 = y0.fma(x, s05);
+                s15 = y1.fma(x, s15);
+                s25 = y2.fma(x, s25);
+                s35 = y3.fma(x, s35);
+            }
+        }
+        s00.intoArray(acc, a0);
+        s01.intoArray(acc, a0 + L);
+        s02.intoArray(acc, a0 + 2 * L);
+        s03.intoArray(acc, a0 + 3 * L);
+        s04.intoArray(acc, a0 + 4 * L);
+        s05.intoArray(acc, a0 + 5 * L);
+        s10.intoArray(acc, a1);
+        s11.intoArray(acc, a1 + L);
+        s12.intoArray(acc, a1 + 2 * L);
+        s13.intoArray(acc, a1 + 3 * L);
+        s14.intoArray(acc, a1 + 4 * L);
+        s15.intoArray(acc, a1 + 5 * L);
+        s20.intoArray(acc, a2);
+        s21.intoArray(acc, a2 + L);
+        s22.intoArray(acc, a2 + 2 * L);
+        s23.intoArray(acc, a2 + 3 * L);
+        s24.intoArray(acc, a2 + 4 * L);
+        s25.intoArray(acc, a2 + 5 * L);
+        s30.intoArray(acc, a3);
+        s31.intoArray(acc, a3 + L);
+        s32.intoArray(acc, a3 + 2 * L);
+        s33.intoArray(acc, a3 + 3 * L);
+        s34.intoArray(acc, a3 + 4 * L);
+        s35.intoArray(acc, a3 + 5 * L);
+    }
+}
