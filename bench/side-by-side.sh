@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 JAVA="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
 JAR=bench/target/benchmarks.jar
 [[ -f "$JAR" ]] || { echo "missing $JAR: build the bench module first" >&2; exit 1; }
-JOPTS=(--add-modules jdk.incubator.vector -Xmx8g -XX:+UseParallelGC -cp "$JAR")
+JOPTS=(--add-modules jdk.incubator.vector -Xmx8g -XX:+UseG1GC -cp "$JAR")
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 

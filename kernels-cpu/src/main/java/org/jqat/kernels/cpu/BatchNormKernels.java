@@ -1,7 +1,6 @@
 package org.jqat.kernels.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -16,22 +15,90 @@ final class BatchNormKernels {
     private BatchNormKernels() {
     }
 
-    /** Σ (x − mu)² over one contiguous segment. */
-    private static double sumSqDev(float[] x, int off, int len, float mu) {
+    /**
+     * Per-channel sums run over the n segments {@code (img·c + ch)·hw} of one channel with float
+     * vector accumulators that carry across segments (small maps such as 8×8 would otherwise pay a
+     * horizontal add per image), folded into a double every {@link Reductions#BLOCK} elements so
+     * the error stays near the double-accumulating reference's. The order is fixed, so results are
+     * deterministic.
+     */
+    /** Σ a and Σ a·(b − mu) of one channel. */
+    private static final class ChannelSums {
+        double sumA, sumAB;
+    }
+
+    /** Σ a and (if {@code b != null}) Σ a·(b − mu) over one channel's segments, in one pass. */
+    private static void channelSums(float[] a, float[] b, float mu, int n, int c, int hw, int ch, ChannelSums out) {
+        FloatVector s0 = FloatVector.zero(S), s1 = s0, d0 = s0, d1 = s0;
+        double sumA = 0, sumAB = 0;
+        int pending = 0;
+        for (int img = 0; img < n; img++) {
+            int off = (img * c + ch) * hw, i = 0;
+            for (int bound = hw - 2 * L; i <= bound; i += 2 * L) {
+                FloatVector a0 = FloatVector.fromArray(S, a, off + i), a1 = FloatVector.fromArray(S, a, off + i + L);
+                s0 = s0.add(a0);
+                s1 = s1.add(a1);
+                if (b != null) {
+                    d0 = FloatVector.fromArray(S, b, off + i).sub(mu).fma(a0, d0);
+                    d1 = FloatVector.fromArray(S, b, off + i + L).sub(mu).fma(a1, d1);
+                }
+            }
+            for (; i <= hw - L; i += L) {
+                FloatVector a0 = FloatVector.fromArray(S, a, off + i);
+                s0 = s0.add(a0);
+                if (b != null) {
+                    d0 = FloatVector.fromArray(S, b, off + i).sub(mu).fma(a0, d0);
+                }
+            }
+            for (; i < hw; i++) {
+                sumA += a[off + i];
+                if (b != null) {
+                    sumAB += (double) a[off + i] * (b[off + i] - mu);
+                }
+            }
+            pending += hw;
+            if (pending >= Reductions.BLOCK || img == n - 1) {
+                sumA += VectorConfig.sumLanes(s0.add(s1));
+                sumAB += VectorConfig.sumLanes(d0.add(d1));
+                s0 = FloatVector.zero(S);
+                s1 = s0;
+                d0 = s0;
+                d1 = s0;
+                pending = 0;
+            }
+        }
+        out.sumA = sumA;
+        out.sumAB = sumAB;
+    }
+
+    /** Σ (x − mu)² over one channel's segments, accumulated as {@link #channelSums} does. */
+    private static double sumSqDev(float[] x, float mu, int n, int c, int hw, int ch) {
+        FloatVector s0 = FloatVector.zero(S), s1 = s0;
         double total = 0;
-        for (int start = 0; start < len; start += Reductions.BLOCK) {
-            int end = Math.min(len, start + Reductions.BLOCK), i = start;
-            FloatVector acc = FloatVector.zero(S);
-            for (int bound = start + S.loopBound(end - start); i < bound; i += L) {
-                FloatVector d = FloatVector.fromArray(S, x, off + i).sub(mu);
-                acc = d.fma(d, acc);
+        int pending = 0;
+        for (int img = 0; img < n; img++) {
+            int off = (img * c + ch) * hw, i = 0;
+            for (int bound = hw - 2 * L; i <= bound; i += 2 * L) {
+                FloatVector e0 = FloatVector.fromArray(S, x, off + i).sub(mu);
+                FloatVector e1 = FloatVector.fromArray(S, x, off + i + L).sub(mu);
+                s0 = e0.fma(e0, s0);
+                s1 = e1.fma(e1, s1);
             }
-            double t = VectorConfig.sumLanes(acc);
-            for (; i < end; i++) {
+            for (; i <= hw - L; i += L) {
+                FloatVector e0 = FloatVector.fromArray(S, x, off + i).sub(mu);
+                s0 = e0.fma(e0, s0);
+            }
+            for (; i < hw; i++) {
                 double d = x[off + i] - mu;
-                t += d * d;
+                total += d * d;
             }
-            total += t;
+            pending += hw;
+            if (pending >= Reductions.BLOCK || img == n - 1) {
+                total += VectorConfig.sumLanes(s0.add(s1));
+                s0 = FloatVector.zero(S);
+                s1 = s0;
+                pending = 0;
+            }
         }
         return total;
     }
@@ -54,15 +121,10 @@ final class BatchNormKernels {
                       float[] y, float[] mean, float[] var, float[] invStd) {
         double count = (double) n * hw;
         WorkerPool.SHARED.run(c, ch -> {
-            double sum = 0;
-            for (int b = 0; b < n; b++) {
-                sum += Reductions.sum(x, (b * c + ch) * hw, hw);
-            }
-            double mu = sum / count;
-            double sq = 0;
-            for (int b = 0; b < n; b++) {
-                sq += sumSqDev(x, (b * c + ch) * hw, hw, (float) mu);
-            }
+            ChannelSums sums = new ChannelSums();
+            channelSums(x, null, 0f, n, c, hw, ch, sums);
+            double mu = sums.sumA / count;
+            double sq = sumSqDev(x, (float) mu, n, c, hw, ch);
             double biasedVar = sq / count;
             double inv = 1.0 / Math.sqrt(biasedVar + eps);
             mean[ch] = (float) mu;
@@ -91,12 +153,9 @@ final class BatchNormKernels {
         double count = (double) n * hw;
         WorkerPool.SHARED.run(c, ch -> {
             float mu = mean[ch], inv = invStd[ch];
-            double sumG = 0, sumGDev = 0;
-            for (int b = 0; b < n; b++) {
-                int off = (b * c + ch) * hw;
-                sumG += Reductions.sum(gy, off, hw);
-                sumGDev += dotDev(gy, x, off, hw, mu);
-            }
+            ChannelSums sums = new ChannelSums();
+            channelSums(gy, x, mu, n, c, hw, ch, sums);
+            double sumG = sums.sumA, sumGDev = sums.sumAB;
             double sumGXhat = sumGDev * inv;
             if (gGamma != null) {
                 gGamma[ch] = (float) sumGXhat;
@@ -121,23 +180,5 @@ final class BatchNormKernels {
                 }
             }
         });
-    }
-
-    /** Σ g·(x − mu) over one segment. */
-    private static double dotDev(float[] g, float[] x, int off, int len, float mu) {
-        double total = 0;
-        for (int start = 0; start < len; start += Reductions.BLOCK) {
-            int end = Math.min(len, start + Reductions.BLOCK), i = start;
-            FloatVector acc = FloatVector.zero(S);
-            for (int bound = start + S.loopBound(end - start); i < bound; i += L) {
-                acc = FloatVector.fromArray(S, x, off + i).sub(mu).fma(FloatVector.fromArray(S, g, off + i), acc);
-            }
-            double t = VectorConfig.sumLanes(acc);
-            for (; i < end; i++) {
-                t += (double) g[off + i] * (x[off + i] - mu);
-            }
-            total += t;
-        }
-        return total;
     }
 }

@@ -14,7 +14,7 @@ class NormPoolReduceTest {
     @Test
     void batchNormTrainEvalBackward() {
         Random r = new Random(51);
-        int[][] shapes = {{4, 3, 17}, {2, 16, 64}, {1, 5, 1}, {7, 2, 33}, {3, 4, 1000}};
+        int[][] shapes = {{4, 3, 17}, {2, 16, 64}, {1, 5, 1}, {7, 2, 33}, {3, 4, 1000}, {130, 3, 64}, {9, 2, 1025}, {5, 3, 40}};
         for (int[] sh : shapes) {
             int n = sh[0], c = sh[1], hw = sh[2], total = n * c * hw;
             float[] x = randn(r, total), gy = randn(r, total), gamma = randn(r, c), beta = randn(r, c);
