@@ -74,6 +74,12 @@ public final class ResNet20 {
         return Functional.batchNorm(x, p[2], p[3], p[0], p[1], true, 0.1f, 1e-5f);
     }
 
+    /** relu(bn(x) + residual), fused. */
+    private Tensor bnRelu(Tensor x, Tensor residual) {
+        Tensor[] p = bn.get(bnIndex++);
+        return Functional.batchNormRelu(x, residual, p[2], p[3], p[0], p[1], true, 0.1f, 1e-5f);
+    }
+
     private Tensor q(Tensor x, Tensor step, boolean weight) {
         if (!quant) {
             return x;
@@ -85,15 +91,17 @@ public final class ResNet20 {
 
     public Tensor forward(Tensor x) {
         bnIndex = 0;
-        Tensor h = Functional.relu(bn(Functional.conv2d(x, stem, null, 1, 1)));
+        Tensor h = bnRelu(Functional.conv2d(x, stem, null, 1, 1), null);
         for (int i = 0; i < blocks.size(); i++) {
             Tensor[] b = blocks.get(i);
             int stride = blockCfg.get(i)[0];
             Tensor qin = q(h, b[4], false);
-            Tensor o = Functional.relu(bn(Functional.conv2d(qin, q(b[0], b[3], true), null, stride, 1)));
-            o = bn(Functional.conv2d(q(o, b[6], false), q(b[1], b[5], true), null, 1, 1));
+            Tensor o = bnRelu(Functional.conv2d(qin, q(b[0], b[3], true), null, stride, 1), null);
+            Tensor c2 = Functional.conv2d(q(o, b[6], false), q(b[1], b[5], true), null, 1, 1);
+            int bn2 = bnIndex++; // the second BN's parameters come before the shortcut's
             Tensor sc = b[2] == null ? h : bn(Functional.conv2d(qin, q(b[2], b[7], true), null, stride, 0));
-            h = Functional.relu(o.add(sc));
+            Tensor[] p = bn.get(bn2);
+            h = Functional.batchNormRelu(c2, sc, p[2], p[3], p[0], p[1], true, 0.1f, 1e-5f);
         }
         Tensor pooled = Functional.globalAvgPool2d(h).flatten(1, 3);
         return Functional.linear(pooled, fc, fcb);

@@ -70,6 +70,15 @@ public final class Functional {
         return Normalization.batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps);
     }
 
+    /**
+     * {@code relu(batchNorm(x, …) + residual)} in one fused op (residual may be null): the end of a
+     * ResNet block. Same arguments and running-statistics update as {@link #batchNorm}.
+     */
+    public static Tensor batchNormRelu(Tensor x, Tensor residual, Tensor runningMean, Tensor runningVar,
+                                       Tensor weight, Tensor bias, boolean training, float momentum, float eps) {
+        return Normalization.batchNormRelu(x, residual, runningMean, runningVar, weight, bias, training, momentum, eps);
+    }
+
     public static Tensor relu(Tensor x) {
         return x.relu();
     }

@@ -9,23 +9,10 @@ final class Normalization {
 
     static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
                             boolean training, float momentum, float eps) {
-        if (x.shape.length < 2) {
-            throw new IllegalArgumentException("batchNorm: expects input [N, C, ...], got " + Shape.str(x.shape));
-        }
+        checkArguments(x, runningMean, runningVar, weight, bias, eps);
         int n = x.shape[0];
         int c = x.shape[1];
         int hw = Shape.product(x.shape, 2, x.shape.length);
-        checkChannel("weight", weight, c, x);
-        checkChannel("bias", bias, c, x);
-        checkChannel("running_mean", runningMean, c, x);
-        checkChannel("running_var", runningVar, c, x);
-        Tensor.sameDevice("batchNorm", x, weight);
-        Tensor.sameDevice("batchNorm", x, bias);
-        Tensor.sameDevice("batchNorm", x, runningMean);
-        Tensor.sameDevice("batchNorm", x, runningVar);
-        if (!(eps > 0)) {
-            throw new IllegalArgumentException("batchNorm: eps must be positive, got " + eps);
-        }
         Backend be = x.backend();
         Tensor xd = x.dense();
         Tensor wd = weight == null ? null : weight.dense();
@@ -50,15 +37,7 @@ final class Normalization {
         Tensor invStd = Tensor.empty(be, c);
         be.batchNormTrain(xd.storage, n, c, hw, wd == null ? null : wd.storage, bd == null ? null : bd.storage, eps,
                 y.storage, mean.storage, var.storage, invStd.storage);
-        try (Autograd.NoGrad ignored = Autograd.noGrad()) {
-            // PyTorch updates the running variance with the unbiased batch variance.
-            if (runningMean != null) {
-                runningMean.affineInPlace_(1 - momentum, 0f).addInPlace_(mean.mul(momentum));
-            }
-            if (runningVar != null) {
-                runningVar.affineInPlace_(1 - momentum, 0f).addInPlace_(var.mul(momentum * count / (float) (count - 1)));
-            }
-        }
+        updateRunningStats(runningMean, runningVar, mean, var, momentum, count);
         return Autograd.record("batchNorm", y, g -> {
             Tensor gx = x.requiresGrad ? Tensor.empty(be, x.shape) : null;
             Tensor gw = weight != null && weight.requiresGrad ? Tensor.empty(be, c) : null;
@@ -68,6 +47,52 @@ final class Normalization {
                     gw == null ? null : gw.storage, gb == null ? null : gb.storage);
             return new Tensor[] {gx, gw, gb};
         }, x, weight, bias);
+    }
+
+    /**
+     * {@code relu(batchNorm(x) + residual)} (residual may be null): the tail of a ResNet block. In
+     * training mode the backend runs it as one kernel forward and one backward, so neither the
+     * normalised tensor nor the pre-activation sum is materialised or kept for backward; in eval
+     * mode it is composed from the ordinary ops.
+     */
+    static Tensor batchNormRelu(Tensor x, Tensor residual, Tensor runningMean, Tensor runningVar, Tensor weight,
+                                Tensor bias, boolean training, float momentum, float eps) {
+        if (residual != null && !java.util.Arrays.equals(residual.shape, x.shape)) {
+            throw new IllegalArgumentException("batchNormRelu: residual of shape " + Shape.str(residual.shape)
+                    + " does not match input " + Shape.str(x.shape));
+        }
+        if (!training || x.shape.length < 2) {
+            Tensor y = batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps);
+            return (residual == null ? y : y.add(residual)).relu();
+        }
+        Tensor.sameDevice("batchNormRelu", x, residual);
+        int n = x.shape[0], c = x.shape[1], hw = Shape.product(x.shape, 2, x.shape.length);
+        checkArguments(x, runningMean, runningVar, weight, bias, eps);
+        int count = n * hw;
+        if (count <= 1) {
+            throw new IllegalArgumentException("batchNorm: training needs more than one value per channel, got input " + Shape.str(x.shape));
+        }
+        Backend be = x.backend();
+        Tensor xd = x.dense();
+        Tensor rd = residual == null ? null : residual.dense();
+        Tensor wd = weight == null ? null : weight.dense();
+        Tensor bd = bias == null ? null : bias.dense();
+        Tensor y = Tensor.empty(be, x.shape);
+        Tensor mean = Tensor.empty(be, c), var = Tensor.empty(be, c), invStd = Tensor.empty(be, c);
+        be.batchNormReluTrain(xd.storage, rd == null ? null : rd.storage, n, c, hw, wd == null ? null : wd.storage,
+                bd == null ? null : bd.storage, eps, y.storage, mean.storage, var.storage, invStd.storage);
+        updateRunningStats(runningMean, runningVar, mean, var, momentum, count);
+        return Autograd.record("batchNormRelu", y, g -> {
+            boolean needPre = residual != null && residual.requiresGrad;
+            Tensor gPre = needPre ? Tensor.empty(be, x.shape) : null;
+            Tensor gx = x.requiresGrad ? Tensor.empty(be, x.shape) : null;
+            Tensor gw = weight != null && weight.requiresGrad ? Tensor.empty(be, c) : null;
+            Tensor gb = bias != null && bias.requiresGrad ? Tensor.empty(be, c) : null;
+            be.batchNormReluBackward(xd.storage, y.storage, g.dense().storage, n, c, hw,
+                    wd == null ? null : wd.storage, mean.storage, invStd.storage, gPre == null ? null : gPre.storage,
+                    gx == null ? null : gx.storage, gw == null ? null : gw.storage, gb == null ? null : gb.storage);
+            return new Tensor[] {gx, gw, gb, gPre};
+        }, x, weight, bias, residual);
     }
 
     /** Eval mode is a per-channel affine map, so its gradients are composed from simple ops. */
@@ -103,6 +128,38 @@ final class Normalization {
             axes[i - 1] = i;
         }
         return axes;
+    }
+
+    private static void checkArguments(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                       float eps) {
+        if (x.shape.length < 2) {
+            throw new IllegalArgumentException("batchNorm: expects input [N, C, ...], got " + Shape.str(x.shape));
+        }
+        int c = x.shape[1];
+        checkChannel("weight", weight, c, x);
+        checkChannel("bias", bias, c, x);
+        checkChannel("running_mean", runningMean, c, x);
+        checkChannel("running_var", runningVar, c, x);
+        Tensor.sameDevice("batchNorm", x, weight);
+        Tensor.sameDevice("batchNorm", x, bias);
+        Tensor.sameDevice("batchNorm", x, runningMean);
+        Tensor.sameDevice("batchNorm", x, runningVar);
+        if (!(eps > 0)) {
+            throw new IllegalArgumentException("batchNorm: eps must be positive, got " + eps);
+        }
+    }
+
+    /** PyTorch's update: running = (1 − momentum)·running + momentum·batch, with the unbiased batch variance. */
+    private static void updateRunningStats(Tensor runningMean, Tensor runningVar, Tensor mean, Tensor var,
+                                           float momentum, int count) {
+        try (Autograd.NoGrad ignored = Autograd.noGrad()) {
+            if (runningMean != null) {
+                runningMean.affineInPlace_(1 - momentum, 0f).addInPlace_(mean.mul(momentum));
+            }
+            if (runningVar != null) {
+                runningVar.affineInPlace_(1 - momentum, 0f).addInPlace_(var.mul(momentum * count / (float) (count - 1)));
+            }
+        }
     }
 
     private static void checkChannel(String name, Tensor t, int c, Tensor x) {

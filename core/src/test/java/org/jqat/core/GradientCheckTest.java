@@ -145,6 +145,62 @@ class GradientCheckTest {
                 param(6, 4));
     }
 
+    /**
+     * Fused batch norm + residual + ReLU. Central differences cannot cross the ReLU kink, so
+     * gamma and beta keep every pre-activation at least ~1 away from 0: channels 0 and 2 pass
+     * (beta +2), channel 1 is cut (beta −2). {@code fusedMatchesComposition} covers inputs near
+     * the kink.
+     */
+    @Test
+    void batchNormRelu() {
+        Tensor gamma = Tensor.of(new float[] {0.3f, 0.25f, 0.3f}, 3);
+        Tensor beta = Tensor.of(new float[] {2f, -2f, 2f}, 3);
+        Tensor x = Tensor.randn(rng, 4, 3, 3, 3).clamp(-3f, 3f).detach();
+        Tensor res = Tensor.randn(rng, 4, 3, 3, 3).mul(0.2f).detach();
+        check("batchNormRelu train", t -> Functional.batchNormRelu(t[0], null, null, null, t[1], t[2], true, 0.1f, 1e-5f),
+                x.requiresGrad(true), gamma.requiresGrad(true), beta.requiresGrad(true));
+        check("batchNormRelu train + residual",
+                t -> Functional.batchNormRelu(t[0], t[3], null, null, t[1], t[2], true, 0.1f, 1e-5f),
+                x.requiresGrad(true), gamma.requiresGrad(true), beta.requiresGrad(true), res.requiresGrad(true));
+        Tensor rm = Tensor.of(new float[] {0.1f, -0.2f, 0f}, 3);
+        Tensor rv = Tensor.of(new float[] {1.2f, 0.8f, 1f}, 3);
+        check("batchNormRelu eval + residual", t -> Functional.batchNormRelu(t[0], t[3], rm, rv, t[1], t[2], false, 0.1f, 1e-5f),
+                x.requiresGrad(true), gamma.requiresGrad(true), beta.requiresGrad(true), res.requiresGrad(true));
+    }
+
+    private static void assertClose(Tensor expected, Tensor actual, double tol, String what) {
+        float[] e = expected.toFloatArray(), a = actual.toFloatArray();
+        org.junit.jupiter.api.Assertions.assertEquals(e.length, a.length, what);
+        for (int i = 0; i < e.length; i++) {
+            if (!(Math.abs(e[i] - a[i]) <= tol * (1 + Math.abs(e[i])))) {
+                org.junit.jupiter.api.Assertions.fail(what + "[" + i + "]: expected " + e[i] + " but was " + a[i]);
+            }
+        }
+    }
+
+    /** At random inputs (kinks included) the fused op equals relu(batchNorm(x) + residual) in value and gradient. */
+    @Test
+    void fusedMatchesComposition() {
+        Tensor x = param(5, 4, 3, 3), g = param(4), b = param(4), r = param(5, 4, 3, 3), gy = Tensor.randn(rng, 5, 4, 3, 3);
+        Tensor rm1 = Tensor.zeros(4), rv1 = Tensor.ones(4), rm2 = Tensor.zeros(4), rv2 = Tensor.ones(4);
+        Tensor fused = Functional.batchNormRelu(x, r, rm1, rv1, g, b, true, 0.1f, 1e-5f);
+        fused.mul(gy).sum().backward();
+        Tensor[] fusedGrads = {x.grad(), g.grad(), b.grad(), r.grad()};
+        for (Tensor t : new Tensor[] {x, g, b, r}) {
+            t.zeroGrad();
+        }
+        Tensor composed = Functional.batchNorm(x, rm2, rv2, g, b, true, 0.1f, 1e-5f).add(r).relu();
+        composed.mul(gy).sum().backward();
+        Tensor[] composedGrads = {x.grad(), g.grad(), b.grad(), r.grad()};
+        assertClose(composed, fused, 1e-5, "value");
+        assertClose(rm2, rm1, 1e-6, "running mean");
+        assertClose(rv2, rv1, 1e-6, "running var");
+        String[] names = {"x", "gamma", "beta", "residual"};
+        for (int i = 0; i < 4; i++) {
+            assertClose(composedGrads[i], fusedGrads[i], 1e-5, "grad " + names[i]);
+        }
+    }
+
     @Test
     void layersAndLosses() {
         check("linear", t -> Functional.linear(t[0], t[1], t[2]), param(3, 4), param(5, 4), param(5));

@@ -171,6 +171,43 @@ public interface Backend {
     void batchNormBackward(Storage x, Storage gy, int n, int c, int hw, Storage gamma,
                            Storage mean, Storage invStd, Storage gx, Storage gGamma, Storage gBeta);
 
+    /**
+     * Training-mode batch norm, plus {@code residual} (same shape as x, may be null), then ReLU:
+     * {@code y = max(0, bn(x) + residual)}, with the statistics of {@link #batchNormTrain}. The
+     * default runs the unfused kernels; a backend may do it in one pass over y.
+     */
+    default void batchNormReluTrain(Storage x, Storage residual, int n, int c, int hw, Storage gamma, Storage beta,
+                                    float eps, Storage y, Storage mean, Storage var, Storage invStd) {
+        int total = n * c * hw;
+        batchNormTrain(x, n, c, hw, gamma, beta, eps, y, mean, var, invStd);
+        if (residual != null) {
+            int[] flat = {total}, unit = {1};
+            binary(BinaryOp.ADD, flat, y, 0, unit, residual, 0, unit, y);
+        }
+        unary(UnaryOp.RELU, y, y, total);
+    }
+
+    /**
+     * Backward of {@link #batchNormReluTrain} from its output y: the ReLU passes
+     * {@code gPre = gy·[y > 0]}, written to {@code gPre} when it is not null (it is the residual's
+     * gradient), and the batch-norm backward of {@link #batchNormBackward} runs on gPre. gx,
+     * gGamma and gBeta may be null when not needed.
+     */
+    default void batchNormReluBackward(Storage x, Storage y, Storage gy, int n, int c, int hw, Storage gamma,
+                                       Storage mean, Storage invStd, Storage gPre, Storage gx, Storage gGamma,
+                                       Storage gBeta) {
+        int total = n * c * hw;
+        Storage pre = gPre != null ? gPre : allocate(total);
+        try {
+            unaryBackward(UnaryOp.RELU, y, y, gy, pre, total);
+            batchNormBackward(x, pre, n, c, hw, gamma, mean, invStd, gx, gGamma, gBeta);
+        } finally {
+            if (gPre == null) {
+                pre.close();
+            }
+        }
+    }
+
     // ---- fake quantization ----------------------------------------------------------------
 
     /** A zeroed mask of {@code size} bits on this backend's device. */

@@ -1,6 +1,8 @@
 package org.jqat.kernels.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -180,5 +182,125 @@ final class BatchNormKernels {
                 }
             }
         });
+    }
+
+    // ---- fused batch norm + residual + ReLU (training mode) ---------------------------------
+
+    /** {@code y = max(0, bn(x) + residual)} (residual may be null), statistics as {@link #train}. */
+    static void trainRelu(float[] x, float[] residual, int n, int c, int hw, float[] gamma, float[] beta, float eps,
+                          float[] y, float[] mean, float[] var, float[] invStd) {
+        double count = (double) n * hw;
+        WorkerPool.SHARED.run(c, ch -> {
+            ChannelSums sums = new ChannelSums();
+            channelSums(x, null, 0f, n, c, hw, ch, sums);
+            double mu = sums.sumA / count;
+            double biasedVar = sumSqDev(x, (float) mu, n, c, hw, ch) / count;
+            double inv = 1.0 / Math.sqrt(biasedVar + eps);
+            mean[ch] = (float) mu;
+            var[ch] = (float) biasedVar;
+            invStd[ch] = (float) inv;
+            float scale = (float) ((gamma == null ? 1.0 : gamma[ch]) * inv);
+            float shift = beta == null ? 0f : beta[ch], m = (float) mu;
+            FloatVector zero = FloatVector.zero(S);
+            for (int b = 0; b < n; b++) {
+                int off = (b * c + ch) * hw, i = 0;
+                for (int bound = S.loopBound(hw); i < bound; i += L) {
+                    FloatVector v = FloatVector.fromArray(S, x, off + i).sub(m).fma(scale, shift);
+                    if (residual != null) {
+                        v = v.add(FloatVector.fromArray(S, residual, off + i));
+                    }
+                    zero.blend(v, v.compare(VectorOperators.GT, 0f)).intoArray(y, off + i); // NaN -> 0, as the reference's relu
+                }
+                for (; i < hw; i++) {
+                    float v = (x[off + i] - m) * scale + shift + (residual == null ? 0f : residual[off + i]);
+                    y[off + i] = v > 0 ? v : 0f;
+                }
+            }
+        });
+    }
+
+    /**
+     * Backward of {@link #trainRelu} from its output y: with {@code gm = gy·[y > 0]}, writes gm to
+     * gPre (if not null), and the batch-norm gradients of gm to gx, gGamma and gBeta (each may be
+     * null), reading gy, x and y twice and materialising nothing else.
+     */
+    static void backwardRelu(float[] x, float[] y, float[] gy, int n, int c, int hw, float[] gamma, float[] mean,
+                             float[] invStd, float[] gPre, float[] gx, float[] gGamma, float[] gBeta) {
+        double count = (double) n * hw;
+        WorkerPool.SHARED.run(c, ch -> {
+            float mu = mean[ch], inv = invStd[ch];
+            ChannelSums sums = new ChannelSums();
+            maskedSums(gy, y, x, mu, n, c, hw, ch, sums);
+            double sumG = sums.sumA, sumGXhat = sums.sumAB * inv;
+            if (gGamma != null) {
+                gGamma[ch] = (float) sumGXhat;
+            }
+            if (gBeta != null) {
+                gBeta[ch] = (float) sumG;
+            }
+            if (gx == null && gPre == null) {
+                return;
+            }
+            float scale = (float) ((gamma == null ? 1.0 : gamma[ch]) * inv);
+            float meanG = (float) (sumG / count);
+            float k = (float) (sumGXhat / count * inv);
+            FloatVector zero = FloatVector.zero(S);
+            for (int b = 0; b < n; b++) {
+                int off = (b * c + ch) * hw, i = 0;
+                for (int bound = S.loopBound(hw); i < bound; i += L) {
+                    VectorMask<Float> on = FloatVector.fromArray(S, y, off + i).compare(VectorOperators.GT, 0f);
+                    FloatVector g = zero.blend(FloatVector.fromArray(S, gy, off + i), on);
+                    if (gPre != null) {
+                        g.intoArray(gPre, off + i);
+                    }
+                    if (gx != null) {
+                        FloatVector d = FloatVector.fromArray(S, x, off + i).sub(mu);
+                        g.sub(meanG).sub(d.mul(k)).mul(scale).intoArray(gx, off + i);
+                    }
+                }
+                for (; i < hw; i++) {
+                    float g = y[off + i] > 0 ? gy[off + i] : 0f;
+                    if (gPre != null) {
+                        gPre[off + i] = g;
+                    }
+                    if (gx != null) {
+                        gx[off + i] = scale * (g - meanG - (x[off + i] - mu) * k);
+                    }
+                }
+            }
+        });
+    }
+
+    /** Σ g·[y > 0] and Σ g·[y > 0]·(x − mu) over one channel, accumulated as {@link #channelSums} does. */
+    private static void maskedSums(float[] g, float[] y, float[] x, float mu, int n, int c, int hw, int ch,
+                                   ChannelSums out) {
+        FloatVector zero = FloatVector.zero(S), s0 = zero, d0 = zero;
+        double sumA = 0, sumAB = 0;
+        int pending = 0;
+        for (int img = 0; img < n; img++) {
+            int off = (img * c + ch) * hw, i = 0;
+            for (int bound = S.loopBound(hw); i < bound; i += L) {
+                VectorMask<Float> on = FloatVector.fromArray(S, y, off + i).compare(VectorOperators.GT, 0f);
+                FloatVector a = zero.blend(FloatVector.fromArray(S, g, off + i), on);
+                s0 = s0.add(a);
+                d0 = FloatVector.fromArray(S, x, off + i).sub(mu).fma(a, d0);
+            }
+            for (; i < hw; i++) {
+                if (y[off + i] > 0) {
+                    sumA += g[off + i];
+                    sumAB += (double) g[off + i] * (x[off + i] - mu);
+                }
+            }
+            pending += hw;
+            if (pending >= Reductions.BLOCK || img == n - 1) {
+                sumA += VectorConfig.sumLanes(s0);
+                sumAB += VectorConfig.sumLanes(d0);
+                s0 = zero;
+                d0 = zero;
+                pending = 0;
+            }
+        }
+        out.sumA = sumA;
+        out.sumAB = sumAB;
     }
 }

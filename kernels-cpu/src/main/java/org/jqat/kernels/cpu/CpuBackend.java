@@ -233,6 +233,24 @@ public final class CpuBackend implements Backend {
                 HeapStorage.of(invStd), orNull(gx), orNull(gGamma), orNull(gBeta));
     }
 
+    @Override
+    public void batchNormReluTrain(Storage x, Storage residual, int n, int c, int hw, Storage gamma, Storage beta,
+                                   float eps, Storage y, Storage mean, Storage var, Storage invStd) {
+        BatchNormKernels.trainRelu(HeapStorage.of(x), residual == null ? null : HeapStorage.of(residual), n, c, hw,
+                gamma == null ? null : HeapStorage.of(gamma), beta == null ? null : HeapStorage.of(beta), eps,
+                HeapStorage.of(y), HeapStorage.of(mean), HeapStorage.of(var), HeapStorage.of(invStd));
+    }
+
+    @Override
+    public void batchNormReluBackward(Storage x, Storage y, Storage gy, int n, int c, int hw, Storage gamma,
+                                      Storage mean, Storage invStd, Storage gPre, Storage gx, Storage gGamma,
+                                      Storage gBeta) {
+        BatchNormKernels.backwardRelu(HeapStorage.of(x), HeapStorage.of(y), HeapStorage.of(gy), n, c, hw,
+                gamma == null ? null : HeapStorage.of(gamma), HeapStorage.of(mean), HeapStorage.of(invStd),
+                gPre == null ? null : HeapStorage.of(gPre), gx == null ? null : HeapStorage.of(gx),
+                gGamma == null ? null : HeapStorage.of(gGamma), gBeta == null ? null : HeapStorage.of(gBeta));
+    }
+
     // ---- fake quantization ----------------------------------------------------------------
 
     @Override

@@ -46,6 +46,44 @@ class NormPoolReduceTest {
         }
     }
 
+    /** The fused batch norm + residual + ReLU against the reference's unfused composition. */
+    @Test
+    void batchNormReluFused() {
+        Random r = new Random(52);
+        int[][] shapes = {{4, 3, 17}, {2, 16, 64}, {7, 2, 33}, {130, 3, 64}, {3, 5, 1}};
+        for (int[] sh : shapes) {
+            int n = sh[0], c = sh[1], hw = sh[2], total = n * c * hw;
+            float[] x = randn(r, total), res = randn(r, total), gy = randn(r, total), gamma = randn(r, c), beta = randn(r, c);
+            for (boolean withResidual : new boolean[] {false, true}) {
+                Storage rs = withResidual ? storage(res) : null;
+                Storage[] e = {new HeapStorage(total), new HeapStorage(c), new HeapStorage(c), new HeapStorage(c)};
+                Storage[] a = {new HeapStorage(total), new HeapStorage(c), new HeapStorage(c), new HeapStorage(c)};
+                REF.batchNormReluTrain(storage(x), rs, n, c, hw, storage(gamma), storage(beta), 1e-5f, e[0], e[1], e[2], e[3]);
+                CPU.batchNormReluTrain(storage(x), rs, n, c, hw, storage(gamma), storage(beta), 1e-5f, a[0], a[1], a[2], a[3]);
+                String what = "bn+relu " + n + "x" + c + "x" + hw + (withResidual ? " + residual" : "");
+                for (int k = 0; k < 4; k++) {
+                    assertClose(data(e[k]), data(a[k]), 1e-5, what + " output " + k);
+                }
+                Storage pe = new HeapStorage(total), pa = new HeapStorage(total);
+                Storage gxe = new HeapStorage(total), gxa = new HeapStorage(total);
+                Storage gge = new HeapStorage(c), gga = new HeapStorage(c), gbe = new HeapStorage(c), gba = new HeapStorage(c);
+                java.util.Arrays.fill(data(gxa), Float.NaN);
+                java.util.Arrays.fill(data(pa), Float.NaN);
+                REF.batchNormReluBackward(storage(x), e[0], storage(gy), n, c, hw, storage(gamma), e[1], e[3], pe, gxe, gge, gbe);
+                CPU.batchNormReluBackward(storage(x), e[0], storage(gy), n, c, hw, storage(gamma), e[1], e[3], pa, gxa, gga, gba);
+                double tol = sumTol(n * hw) * 4;
+                assertClose(data(pe), data(pa), 0, what + " gPre");
+                assertClose(data(gge), data(gga), tol, what + " gGamma");
+                assertClose(data(gbe), data(gba), tol, what + " gBeta");
+                assertClose(data(gxe), data(gxa), tol * 10, what + " gx");
+                // without gPre and gx: only the parameter gradients
+                Storage gg2 = new HeapStorage(c);
+                CPU.batchNormReluBackward(storage(x), e[0], storage(gy), n, c, hw, storage(gamma), e[1], e[3], null, null, gg2, null);
+                assertClose(data(gge), data(gg2), tol, what + " gGamma alone");
+            }
+        }
+    }
+
     @Test
     void poolingForwardBackward() {
         Random r = new Random(52);

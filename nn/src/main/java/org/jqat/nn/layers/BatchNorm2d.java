@@ -51,6 +51,16 @@ public class BatchNorm2d extends Module {
         return Functional.batchNorm(x, runningMean(), runningVar(), weight(), bias(), isTraining(), momentum, eps);
     }
 
+    /**
+     * {@code relu(forward(x) + residual)} (residual may be null) as one fused op
+     * ({@link Functional#batchNormRelu}): the end of a ResNet block, without materialising the
+     * normalised tensor.
+     */
+    public Tensor forwardRelu(Tensor x, Tensor residual) {
+        return Functional.batchNormRelu(x, residual, runningMean(), runningVar(), weight(), bias(), isTraining(),
+                momentum, eps);
+    }
+
     @Override
     protected String describe() {
         return "BatchNorm2d(" + channels + ", eps=" + eps + ", momentum=" + momentum + ")";

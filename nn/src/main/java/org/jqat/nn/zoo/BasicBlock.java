@@ -32,9 +32,7 @@ public final class BasicBlock extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Module relu = child("relu");
-        Tensor out = relu.forward(child("bn1").forward(child("conv1").forward(x)));
-        out = child("bn2").forward(child("conv2").forward(out));
-        return relu.forward(out.add(ResNetInit.shortcut(this, x)));
+        Tensor out = ResNetInit.bnRelu(this, "bn1", child("conv1").forward(x), null);
+        return ResNetInit.bnRelu(this, "bn2", child("conv2").forward(out), ResNetInit.shortcut(this, x));
     }
 }

@@ -28,10 +28,8 @@ public final class Bottleneck extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Module relu = child("relu");
-        Tensor out = relu.forward(child("bn1").forward(child("conv1").forward(x)));
-        out = relu.forward(child("bn2").forward(child("conv2").forward(out)));
-        out = child("bn3").forward(child("conv3").forward(out));
-        return relu.forward(out.add(ResNetInit.shortcut(this, x)));
+        Tensor out = ResNetInit.bnRelu(this, "bn1", child("conv1").forward(x), null);
+        out = ResNetInit.bnRelu(this, "bn2", child("conv2").forward(out), null);
+        return ResNetInit.bnRelu(this, "bn3", child("conv3").forward(out), ResNetInit.shortcut(this, x));
     }
 }
