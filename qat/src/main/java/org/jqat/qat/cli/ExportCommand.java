@@ -46,11 +46,12 @@ final class ExportCommand implements Callable<Integer> {
 
     /** {classes, channels} of a data set, without reading it. */
     static int[] shape(String dataset) {
-        return switch (dataset.trim().toLowerCase(Locale.ROOT)) {
+        return switch (dataset == null ? "" : dataset.trim().toLowerCase(Locale.ROOT)) {
+            case "imagenet" -> new int[] {1000, 3};
             case "cifar10" -> new int[] {10, 3};
             case "cifar100" -> new int[] {100, 3};
             case "mnist", "fashion-mnist" -> new int[] {10, 1};
-            default -> throw new IllegalArgumentException("unknown --dataset '" + dataset + "'; expected cifar10, cifar100, mnist or fashion-mnist");
+            default -> throw new IllegalArgumentException("unknown --dataset '" + dataset + "'; expected cifar10, cifar100, mnist, fashion-mnist or imagenet");
         };
     }
 
@@ -113,8 +114,8 @@ final class ExportCommand implements Callable<Integer> {
         model = adopt(stored, "model", "--model", model, conflicts);
         dataset = adopt(stored, "dataset", "--dataset", dataset, conflicts);
         quant.method = adopt(stored, "method", "--method", quant.method, conflicts);
-        wbits = Integer.parseInt(adopt(stored, "wbits", "--wbits", Integer.toString(wbits), conflicts));
-        abits = Integer.parseInt(adopt(stored, "abits", "--abits", Integer.toString(abits), conflicts));
+        wbits = storedInt("wbits", adopt(stored, "wbits", "--wbits", Integer.toString(wbits), conflicts));
+        abits = storedInt("abits", adopt(stored, "abits", "--abits", Integer.toString(abits), conflicts));
         quant.firstLast = adopt(stored, "first_last", "--first-last", quant.firstLast, conflicts);
         quant.perChannel = Boolean.parseBoolean(adopt(stored, "per_channel", "--per-channel", Boolean.toString(quant.perChannel), conflicts));
         quant.quantizeShortcuts = Boolean.parseBoolean(adopt(stored, "quantize_shortcuts", "--quantize-shortcuts",
@@ -122,6 +123,14 @@ final class ExportCommand implements Callable<Integer> {
         if (!conflicts.isEmpty()) {
             throw new IllegalArgumentException("--checkpoint " + checkpoint + " was trained with other settings than the flags say: "
                     + String.join(", ", conflicts) + "; drop the flags (export reads them from the checkpoint)");
+        }
+    }
+
+    private int storedInt(String key, String value) {
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--checkpoint " + checkpoint + ": stored setting " + key + " '" + value + "' is not an integer");
         }
     }
 
@@ -147,19 +156,49 @@ final class ExportCommand implements Callable<Integer> {
         return stored.trim().equalsIgnoreCase(flag.trim());
     }
 
-    /** Rebuilds the converted architecture recorded in an exported file's metadata. */
+    /** Rebuilds the converted architecture recorded in an exported file's metadata (each entry checked, naming the key). */
     static Module template(Map<String, String> md, Path file) {
-        String model = md.get("jqat.model");
-        if (model == null) {
-            throw new IllegalArgumentException(file + ": no jqat.model entry; write the file with jqat export");
+        String model = required(md, file, "jqat.model");
+        try {
+            Models.validate(model);
+            QatOptions o = new QatOptions();
+            o.method = required(md, file, "jqat.method");
+            o.firstLast = required(md, file, "jqat.first_last");
+            o.perChannel = bool(md, file, "jqat.per_channel");
+            o.quantizeShortcuts = bool(md, file, "jqat.quantize_shortcuts");
+            int[] s = shape(required(md, file, "jqat.dataset"));
+            return Qat.convert(Models.create(model, s[0], s[1], 0),
+                    o.qatConfig(integer(md, file, "jqat.wbits"), integer(md, file, "jqat.abits")));
+        } catch (IllegalArgumentException e) {
+            throw e.getMessage().startsWith(file.toString()) ? e
+                    : new IllegalArgumentException(file + ": metadata does not describe a model jqat can build: " + e.getMessage(), e);
         }
-        QatOptions o = new QatOptions();
-        o.method = md.get("jqat.method");
-        o.firstLast = md.get("jqat.first_last");
-        o.perChannel = Boolean.parseBoolean(md.get("jqat.per_channel"));
-        o.quantizeShortcuts = Boolean.parseBoolean(md.get("jqat.quantize_shortcuts"));
-        int[] s = shape(md.get("jqat.dataset"));
-        return Qat.convert(Models.create(model, s[0], s[1], 0),
-                o.qatConfig(Integer.parseInt(md.get("jqat.wbits")), Integer.parseInt(md.get("jqat.abits"))));
+    }
+
+    private static String required(Map<String, String> md, Path file, String key) {
+        String v = md.get(key);
+        if (v == null || v.isBlank()) {
+            throw new IllegalArgumentException(file + ": metadata has no " + key + " entry; write the file with jqat export");
+        }
+        return v;
+    }
+
+    private static int integer(Map<String, String> md, Path file, String key) {
+        String v = required(md, file, key);
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(file + ": metadata " + key + " '" + (v.length() > 40 ? v.substring(0, 40) + "..." : v)
+                    + "' is not an integer");
+        }
+    }
+
+    private static boolean bool(Map<String, String> md, Path file, String key) {
+        String v = required(md, file, key).trim();
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new IllegalArgumentException(file + ": metadata " + key + " '" + (v.length() > 40 ? v.substring(0, 40) + "..." : v)
+                    + "' is not true or false");
+        }
+        return Boolean.parseBoolean(v);
     }
 }

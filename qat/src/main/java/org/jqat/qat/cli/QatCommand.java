@@ -58,11 +58,12 @@ final class QatCommand implements Callable<Integer> {
         String tag = String.format(Locale.ROOT, "%s-%s-%s-w%da%d%s", model, training.dataset, quant.method, wbits, abits, br ? "-br" : "");
         TrainConfig cfg = training.config(Path.of("runs", tag), dev);
         CheckpointInputs.refuseRunDirectoryHolding(cfg.outputDir(), "--out", teacher, "--teacher");
+        int[] shape = ExportCommand.shape(training.dataset);
+        Module fp = Models.create(model, shape[0], shape[1], cfg.seed());
+        CheckpointInputs.loadModel(fp, teacher, "--teacher", model);
         DatasetRegistry registry = runtime.registry();
         try (DataLoader train = DataPipelines.loader(registry, training.dataset, true, training.batchSize, cfg.seed(), runtime.workers, training.limitTrain);
              DataLoader test = DataPipelines.loader(registry, training.dataset, false, training.evalBatchSize, cfg.seed(), runtime.workers, training.limitTest)) {
-            Module fp = Models.create(model, train.dataset().numClasses(), train.dataset().imageShape()[0], cfg.seed());
-            CheckpointInputs.loadModel(fp, teacher, "--teacher", model);
             Map<String, String> extra = new LinkedHashMap<>();
             extra.put("command", "qat");
             extra.put("model", model);
