@@ -60,6 +60,9 @@ final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (out.toString().isBlank() || java.nio.file.Files.isDirectory(out)) {
+            throw new IllegalArgumentException("--out '" + out + "' must name a file to write, not " + (out.toString().isBlank() ? "nothing" : "a directory"));
+        }
         CheckpointInputs.refuseOverwrite(out, "--out", checkpoint, "--checkpoint");
         Checkpoint.Contents contents = Checkpoint.read(checkpoint);
         adoptStoredSettings(contents.metadata().get("settings"));

@@ -72,9 +72,27 @@ final class RunLock implements AutoCloseable {
         }
     }
 
+    /** The operating system's reason for a failed file operation, in words. */
     static String reason(IOException e) {
+        if (e instanceof java.nio.file.FileSystemException f) {
+            if (f.getReason() != null) {
+                return f.getReason();
+            }
+            if (e instanceof java.nio.file.AccessDeniedException) {
+                return "permission denied";
+            }
+            if (e instanceof java.nio.file.NoSuchFileException) {
+                return "no such file or directory: " + f.getFile();
+            }
+            if (e instanceof java.nio.file.FileAlreadyExistsException) {
+                return "a file already exists at " + f.getFile();
+            }
+            if (e instanceof java.nio.file.NotDirectoryException) {
+                return "not a directory: " + f.getFile();
+            }
+        }
         String m = e.getMessage();
-        return e.getClass().getSimpleName() + (m == null ? "" : " (" + m + ")");
+        return m == null ? e.getClass().getSimpleName() : m;
     }
 
     private static void closeQuietly(FileChannel ch) {

@@ -257,6 +257,14 @@ class HostileInputTest {
     }
 
     @Test
+    void writeErrorsSayWhy() throws Exception {
+        Path file = Files.writeString(tmp.resolve("occupied"), "a file, not a directory");
+        String err = refused(1, train(file.resolve("run")));
+        assertTrue(err.contains("cannot create output directory") && err.contains("Not a directory"), err);
+        assertTrue(refused(2, "export", "--checkpoint", file.toString(), "--out", "").contains("--out"));
+    }
+
+    @Test
     void conformanceOnAnEmptyDirectoryFails() {
         String err = Console.stderrOf(() -> Console.stdoutOf(() -> assertEquals(1, Main.run("conformance", tmp.toString()))));
         assertTrue(err.contains("no golden case"), err);
