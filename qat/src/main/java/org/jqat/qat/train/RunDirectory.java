@@ -138,7 +138,11 @@ public final class RunDirectory implements AutoCloseable {
             throw new IllegalArgumentException("--epochs " + epochs + " is below the " + done + " epochs " + dir
                     + " already finished; pass --epochs " + done + " or more (with --allow-change epochs), or --no-resume");
         }
-        List<Map<String, Object>> history = history(last, md.get(METRICS_KEY), done);
+        String rows = md.get(METRICS_KEY);
+        if (rows == null && done > 0) {
+            rows = legacyRows(dir.resolve(METRICS), done);
+        }
+        List<Map<String, Object>> history = history(last, rows, done);
         double best = number(last, BEST_TOP1_KEY, md.getOrDefault(BEST_TOP1_KEY, "-Infinity"));
         int bestEpoch = (int) number(last, BEST_EPOCH_KEY, md.getOrDefault(BEST_EPOCH_KEY, "0"));
         if (bestEpoch < 0 || bestEpoch > done) {
@@ -207,14 +211,34 @@ public final class RunDirectory implements AutoCloseable {
         throw new SafetensorsException(file.toString(), null, "metadata '" + key + "' is not a JSON object");
     }
 
+    /**
+     * Checkpoints written before the commit record held the rows: take epochs 1..done from
+     * {@code metrics.jsonl} (the last row of each epoch, as a resumed run appended it again), or
+     * null when the file cannot supply them.
+     */
+    private static String legacyRows(Path metrics, int done) {
+        Map<Integer, Object> byEpoch = new java.util.TreeMap<>();
+        try {
+            for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
+                if (Json.parse(line) instanceof Map<?, ?> m && m.get("epoch") instanceof Number n && n.intValue() >= 1
+                        && n.intValue() <= done) {
+                    byEpoch.put(n.intValue(), m);
+                }
+            }
+        } catch (IOException | Json.ParseException e) {
+            return null;
+        }
+        return byEpoch.size() == done ? Json.write(new ArrayList<>(byEpoch.values())) : null;
+    }
+
     @SuppressWarnings("unchecked")
     private static List<Map<String, Object>> history(Path file, String json, int done) {
         if (json == null) {
             if (done == 0) {
                 return new ArrayList<>();
             }
-            throw new SafetensorsException(file.toString(), null, "metadata '" + METRICS_KEY + "' is missing; "
-                    + "the checkpoint was not written by a jqat run directory");
+            throw new SafetensorsException(file.toString(), null, "metadata '" + METRICS_KEY + "' is missing and "
+                    + METRICS + " does not hold epochs 1.." + done + "; start afresh with --no-resume");
         }
         List<Map<String, Object>> rows = new ArrayList<>();
         try {

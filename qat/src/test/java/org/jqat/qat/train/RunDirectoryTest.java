@@ -99,6 +99,22 @@ class RunDirectoryTest {
     }
 
     @Test
+    void aRunFromBeforeTheCommitRecordResumesFromItsMetricsFile(@TempDir Path out) throws Exception {
+        run(out, base(out, 1).build(), Set.of());
+        Path last = out.resolve(RunDirectory.LAST);
+        rewriteMetadata(last, RunDirectory.METRICS_KEY, null);
+        rewriteMetadata(last, RunDirectory.SETTINGS_KEY, null);
+        String row = Files.readString(out.resolve(RunDirectory.METRICS));
+        Files.writeString(out.resolve(RunDirectory.METRICS), row + row); // the old appender repeated a resumed epoch
+        run(out, base(out, 2).build(), Set.of());
+        assertEquals(2, Files.readAllLines(out.resolve(RunDirectory.METRICS)).size());
+        Files.delete(out.resolve(RunDirectory.METRICS));
+        rewriteMetadata(last, RunDirectory.METRICS_KEY, null);
+        SafetensorsException e = assertThrows(SafetensorsException.class, () -> run(out, base(out, 3).build(), Set.of("epochs")));
+        assertTrue(e.getMessage().contains("--no-resume"), e.getMessage());
+    }
+
+    @Test
     void checkpointsWithTheSameContentAreByteIdentical(@TempDir Path dir) throws Exception {
         var model = TrainerTest.smallNet(1);
         Checkpoint.save(dir.resolve("a.safetensors"), model, null, null, 1, null,
@@ -111,12 +127,18 @@ class RunDirectoryTest {
         assertEquals(-1L, Files.mismatch(dir.resolve("a.safetensors"), dir.resolve("b.safetensors")));
     }
 
-    /** Rewrites one metadata entry of a safetensors file, keeping its tensors. */
+    /** Rewrites (or with a null value removes) one metadata entry of a safetensors file, keeping its tensors. */
     static void rewriteMetadata(Path file, String key, String value) {
         SafetensorsWriter w = new SafetensorsWriter();
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
-            f.metadata().forEach(w::metadata);
-            w.metadata(key, value);
+            f.metadata().forEach((k, v) -> {
+                if (!k.equals(key)) {
+                    w.metadata(k, v);
+                }
+            });
+            if (value != null) {
+                w.metadata(key, value);
+            }
             for (String n : f.names()) {
                 TensorEntry e = f.get(n);
                 w.add(e);
