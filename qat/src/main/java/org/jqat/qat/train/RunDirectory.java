@@ -110,13 +110,9 @@ public final class RunDirectory implements AutoCloseable {
                 for (String f : List.of(LAST, BEST, BEST_STAGED, METRICS)) {
                     delete(dir.resolve(f));
                 }
-                RunDirectory run = new RunDirectory(dir, lock, current, new ArrayList<>(), Double.NEGATIVE_INFINITY, 0);
-                run.writeConfig();
-                return run;
+                return new RunDirectory(dir, lock, current, new ArrayList<>(), Double.NEGATIVE_INFINITY, 0);
             }
-            RunDirectory run = recover(dir, lock, current, mayChange, epochs);
-            run.writeConfig();
-            return run;
+            return recover(dir, lock, current, mayChange, epochs);
         } catch (RuntimeException e) {
             lock.close();
             throw e;
@@ -338,7 +334,11 @@ public final class RunDirectory implements AutoCloseable {
         writeAtomically(dir.resolve(METRICS), sb.toString());
     }
 
-    private void writeConfig() {
+    /**
+     * Writes {@code config.json}: called once the run is accepted (settings checked and, on a
+     * resume, the committed state loaded), so a refused start leaves the file as it was.
+     */
+    public void writeConfig() {
         writeAtomically(dir.resolve(CONFIG), Json.write(settings) + "\n");
     }
 

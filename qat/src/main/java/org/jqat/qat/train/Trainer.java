@@ -201,6 +201,9 @@ public final class Trainer {
             }
             System.err.printf(Locale.ROOT, "resuming from %s after epoch %d%n", run.last(), start);
         }
+        if (run != null) {
+            run.writeConfig();
+        }
         long t0 = System.nanoTime();
         Metrics lastTest = null;
         double trainRate = 0;
