@@ -56,9 +56,10 @@ extern "C" __global__ void jq_argmax(const float* x, int outer, int n, int inner
         const float* p = x + o * (long long) n * inner + i;
         int best = 0;
         float bv = p[0];
-        for (int j = 1; j < n; j++) {
+        // As in PyTorch (and the reference backend), the first NaN is the maximum.
+        for (int j = 1; j < n && !isnan(bv); j++) {
             float v = p[(long long) j * inner];
-            if (v > bv) { bv = v; best = j; }
+            if (v > bv || isnan(v)) { bv = v; best = j; }
         }
         out[t] = (float) best;
     }

@@ -92,6 +92,11 @@ class TensorTest {
         assertEquals(1.25f, v.var(new int[0], false, false).item(), 1e-6);
         assertArrayEquals(new float[] {1, 0}, Tensor.of(new float[] {1, 5, 2, 5, 1, 2}, 2, 3).argmax(1, false).toFloatArray(),
                 "first maximum wins");
+        // As in PyTorch, NaN is the maximum: argmax points at the (first) NaN that max returns.
+        Tensor withNan = Tensor.of(new float[] {1, Float.NaN, 9, Float.NaN, 0, 2, Float.NaN, 7}, 2, 4);
+        assertArrayEquals(new float[] {1, 2}, withNan.argmax(1, false).toFloatArray());
+        float[] max = withNan.max(new int[] {1}, false).toFloatArray();
+        assertTrue(Float.isNaN(max[0]) && Float.isNaN(max[1]));
     }
 
     @Test

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
 /** File helpers shared by the readers: transparent gunzip and "plain or .gz" lookup. */
@@ -15,7 +14,8 @@ public final class DataFiles {
 
     /**
      * Opens {@code file}, gunzipping it when it starts with the gzip magic bytes. Sniffing the
-     * content rather than the name means a renamed file still reads correctly.
+     * content rather than the name means a renamed file still reads correctly. Gzip data must be
+     * whole: truncation, a CRC mismatch or bytes after the last member raise an {@link IOException}.
      */
     public static InputStream open(Path file) throws IOException {
         InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
@@ -24,7 +24,7 @@ public final class DataFiles {
         int b1 = in.read();
         in.reset();
         if (b0 == 0x1f && b1 == 0x8b) {
-            return new GZIPInputStream(in, 1 << 16);
+            return new StrictGzipInputStream(in, 1 << 16);
         }
         return in;
     }

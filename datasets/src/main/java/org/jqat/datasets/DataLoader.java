@@ -136,7 +136,8 @@ public final class DataLoader implements AutoCloseable {
     /** Batches per epoch, honouring drop-last. */
     public int batchesPerEpoch() {
         int n = dataset.size();
-        return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
+        // long arithmetic: a batch size near Integer.MAX_VALUE must not wrap to zero batches
+        return (int) (dropLast ? n / batchSize : ((long) n + batchSize - 1) / batchSize);
     }
 
     /** Sample order of {@code epoch}: a seeded permutation when shuffling, else 0..n-1. */
@@ -175,8 +176,8 @@ public final class DataLoader implements AutoCloseable {
 
     /** Builds batch {@code b} of an epoch with the given order; pure function of its arguments. */
     Batch makeBatch(int epoch, int[] order, int b) {
-        int from = b * batchSize;
-        int to = Math.min(order.length, from + batchSize);
+        int from = (int) Math.min(order.length, (long) b * batchSize);
+        int to = (int) Math.min(order.length, (long) from + batchSize);
         int n = to - from;
         int[] labels = new int[n];
         int[] indices = Arrays.copyOfRange(order, from, to);

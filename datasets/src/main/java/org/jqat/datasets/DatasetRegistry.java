@@ -113,7 +113,12 @@ public final class DatasetRegistry {
                 throw new DatasetException("ImageNet not found: expected the ImageFolder layout " + dir
                         + "/<class>/<image>.JPEG (it cannot be downloaded automatically)");
             }
-            return ImageFolderDataset.open(dir);
+            ImageFolderDataset split = ImageFolderDataset.open(dir);
+            Path other = root.resolve(IMAGENET_DIR).resolve(train ? "val" : "train");
+            if (Files.isDirectory(other)) {
+                ImageFolderDataset.checkSameClasses(split, ImageFolderDataset.open(other));
+            }
+            return split;
         }
         Path dir = ensure(name);
         return switch (name) {

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Stream;
-import javax.imageio.ImageIO;
 
 /**
  * torchvision's ImageFolder layout: {@code root/<class>/<image>}, one folder per class. Classes
@@ -63,6 +62,11 @@ public final class ImageFolderDataset implements Dataset {
                     imgs = s.filter(Files::isRegularFile).filter(ImageFolderDataset::isImage)
                             .sorted((a, b) -> a.toString().compareTo(b.toString())).toList();
                 }
+                if (imgs.isEmpty()) {
+                    // As torchvision: a class with no example cannot be learnt and shifts every later label.
+                    throw new DatasetException(classDirs.get(c) + ": ImageFolder class folder holds no image files (extensions "
+                            + EXTENSIONS + ")");
+                }
                 for (Path p : imgs) {
                     files.add(p);
                     labels.add(c);
@@ -75,6 +79,25 @@ public final class ImageFolderDataset implements Dataset {
         } catch (IOException e) {
             throw new DatasetException(root + ": cannot list ImageFolder (" + e + ")", e);
         }
+    }
+
+    /**
+     * Fails unless two splits (e.g. train and val) have the same class folders: labels are
+     * indices into the sorted names, so a missing class shifts every later one.
+     */
+    public static void checkSameClasses(ImageFolderDataset a, ImageFolderDataset b) {
+        if (!a.classNames.equals(b.classNames)) {
+            List<String> onlyA = new ArrayList<>(a.classNames);
+            onlyA.removeAll(b.classNames);
+            List<String> onlyB = new ArrayList<>(b.classNames);
+            onlyB.removeAll(a.classNames);
+            throw new DatasetException(a.root + " and " + b.root + " have different class folders (only in the first: "
+                    + first(onlyA) + "; only in the second: " + first(onlyB) + ")");
+        }
+    }
+
+    private static String first(List<String> names) {
+        return names.size() <= 5 ? names.toString() : names.subList(0, 5) + " and " + (names.size() - 5) + " more";
     }
 
     private static boolean isImage(Path p) {
@@ -103,12 +126,9 @@ public final class ImageFolderDataset implements Dataset {
         Path f = files.get(index);
         BufferedImage img;
         try {
-            img = ImageIO.read(f.toFile());
-        } catch (IOException | RuntimeException e) {
-            throw DatasetException.inRecord(f, index, "cannot decode image (" + e + ")");
-        }
-        if (img == null) {
-            throw DatasetException.inRecord(f, index, "cannot decode image: no ImageIO reader accepts it");
+            img = ImageFiles.read(f);
+        } catch (DatasetException e) {
+            throw DatasetException.inRecord(f, index, e.getMessage().substring(f.toString().length() + 2));
         }
         int h = img.getHeight();
         int w = img.getWidth();

@@ -52,14 +52,22 @@ public record LoadReport(List<String> missing, List<String> unexpected, List<Str
         }
         StringBuilder sb = new StringBuilder();
         if (!missing.isEmpty()) {
-            sb.append("missing keys: ").append(missing);
+            sb.append("missing keys: ").append(firstFew(missing));
         }
         if (!unexpected.isEmpty()) {
-            sb.append(sb.isEmpty() ? "" : "; ").append("unexpected keys: ").append(unexpected);
+            sb.append(sb.isEmpty() ? "" : "; ").append("unexpected keys: ").append(firstFew(unexpected));
         }
         if (!mismatched.isEmpty()) {
-            sb.append(sb.isEmpty() ? "" : "; ").append("shape mismatches: ").append(mismatched);
+            sb.append(sb.isEmpty() ? "" : "; ").append("shape mismatches: ").append(firstFew(mismatched));
         }
         return sb.toString();
+    }
+
+    /** At most ten keys and a count of the rest: a hostile file can hold a million names. */
+    private static String firstFew(List<String> keys) {
+        int shown = Math.min(keys.size(), 10);
+        String head = String.join(", ", keys.subList(0, shown).stream()
+                .map(k -> k.length() > 120 ? k.substring(0, 120) + "..." : k).toList());
+        return "[" + head + (keys.size() > shown ? ", ... and " + (keys.size() - shown) + " more" : "") + "]";
     }
 }

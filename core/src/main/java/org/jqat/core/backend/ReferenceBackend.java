@@ -212,8 +212,10 @@ public class ReferenceBackend implements Backend {
             for (int i = 0; i < inner; i++) {
                 int base = o * n * inner + i;
                 int best = 0;
-                for (int j = 1; j < n; j++) {
-                    if (a[base + j * inner] > a[base + best * inner]) {
+                // As in PyTorch, a NaN is the maximum (the first NaN wins), so argmax agrees with max.
+                for (int j = 1; j < n && !Float.isNaN(a[base + best * inner]); j++) {
+                    float v = a[base + j * inner];
+                    if (v > a[base + best * inner] || Float.isNaN(v)) {
                         best = j;
                     }
                 }

@@ -21,7 +21,7 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Builds a safetensors file: metadata plus tensors, written in insertion order.
+ * Builds a safetensors file: metadata (sorted by key) plus tensors, written in insertion order.
  *
  * <pre>{@code
  * new SafetensorsWriter()
@@ -238,7 +238,8 @@ public final class SafetensorsWriter {
     private byte[] header() {
         Map<String, Object> root = new LinkedHashMap<>();
         if (!metadata.isEmpty()) {
-            root.put(METADATA_KEY, metadata);
+            // Sorted, so equal content gives byte-identical files whatever order entries were set in.
+            root.put(METADATA_KEY, new java.util.TreeMap<>(metadata));
         }
         long offset = 0;
         for (Pending p : tensors.values()) {

@@ -48,9 +48,16 @@ public final class TarArchive {
     /** Extracts {@code archive} (plain or gzipped tar) under {@code dest}; returns the files written. */
     public static List<Path> extract(Path archive, Path dest) {
         Path root = dest.toAbsolutePath().normalize();
+        // A first pass checks every name, so a refused entry leaves nothing extracted.
+        read(archive, (e, in) -> {
+            if (e.type() == '5' || e.isFile()) {
+                noLinkOnTheWay(archive, root, safePath(archive, root, e.name()));
+            }
+        });
         List<Path> written = new ArrayList<>();
         read(archive, (e, in) -> {
             Path p = safePath(archive, root, e.name());
+            noLinkOnTheWay(archive, root, p);
             if (e.type() == '5') {
                 Files.createDirectories(p);
             } else if (e.isFile()) {
@@ -68,6 +75,23 @@ public final class TarArchive {
             }
         });
         return written;
+    }
+
+    /**
+     * Refuses a path whose existing parent (below {@code root}) is a symbolic link: writing
+     * through it would put the file wherever the link points.
+     */
+    private static void noLinkOnTheWay(Path archive, Path root, Path p) {
+        for (Path q = p.getParent(); q != null && q.startsWith(root) && !q.equals(root); q = q.getParent()) {
+            if (Files.isSymbolicLink(q)) {
+                throw DatasetException.inFile(archive, "tar entry path " + root.relativize(p) + " goes through the symbolic link "
+                        + q + " in the destination; refusing to extract");
+            }
+        }
+        if (Files.isSymbolicLink(p)) {
+            throw DatasetException.inFile(archive, "tar entry " + root.relativize(p) + " would replace the symbolic link " + p
+                    + " in the destination; refusing to extract");
+        }
     }
 
     /** Resolves an entry name under {@code root}, refusing anything that would escape it. */

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.jqat.core.Rng;
 import org.jqat.core.Tensor;
+import org.jqat.core.io.SafetensorsException;
 import org.jqat.core.io.SafetensorsFile;
 import org.jqat.core.io.SafetensorsWriter;
 import org.jqat.core.io.TensorEntry;
@@ -89,7 +90,7 @@ public final class Checkpoint {
                 if (name.equals(RNG)) {
                     rng = e.toLongArray();
                 } else if (name.startsWith(MODEL)) {
-                    model.put(name.substring(MODEL.length()), tensor(e));
+                    model.put(name.substring(MODEL.length()), finite(file, name, tensor(e)));
                 } else if (name.startsWith(OPTIM)) {
                     optim.put(name.substring(OPTIM.length()), tensor(e));
                 } else if (name.startsWith(SCHED)) {
@@ -101,8 +102,37 @@ public final class Checkpoint {
             Map<String, String> meta = new LinkedHashMap<>(f.metadata());
             String epoch = meta.remove(EPOCH);
             meta.remove(FORMAT);
-            return new Contents(model, optim, sched, epoch == null ? 0 : Integer.parseInt(epoch), rng, meta);
+            return new Contents(model, optim, sched, epoch(file, epoch), rng, meta);
         }
+    }
+
+    /** The stored epoch count: absent means 0; anything but a non-negative integer is a damaged file. */
+    private static int epoch(Path file, String value) {
+        if (value == null) {
+            return 0;
+        }
+        try {
+            int e = Integer.parseInt(value);
+            if (e >= 0) {
+                return e;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new SafetensorsException(file.toString(), null, "metadata " + EPOCH + " must be a non-negative integer, got '"
+                + (value.length() > 40 ? value.substring(0, 40) + "..." : value) + "'");
+    }
+
+    /** Weights that are NaN or infinite would only surface later as a meaningless accuracy. */
+    private static Tensor finite(Path file, String name, Tensor t) {
+        float[] v = t.toFloatArray();
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) {
+                throw new SafetensorsException(file.toString(), name, "holds " + v[i] + " at element " + i
+                        + "; the checkpoint's weights are not finite");
+            }
+        }
+        return t;
     }
 
     private static Tensor tensor(TensorEntry e) {

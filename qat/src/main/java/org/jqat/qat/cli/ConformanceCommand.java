@@ -31,7 +31,16 @@ final class ConformanceCommand implements Callable<Integer> {
     public Integer call() {
         Backend b = Backends.get(backend);
         System.out.println("backend: " + b.describe());
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("DIR " + dir + " is not a directory");
+        }
         ConformanceRunner.Summary s = new ConformanceRunner().run(dir, b, System.out);
+        if (s.passed() + s.failed() == 0) {
+            // "0 passed, 0 failed" would read as success: a wrong path checks nothing.
+            System.err.println("jqat conformance: no golden case ran under " + dir + " (no .safetensors case found"
+                    + (s.skipped() > 0 ? ", or every case was skipped" : "") + ")");
+            return 1;
+        }
         return s.failed() == 0 ? 0 : 1;
     }
 }

@@ -6,7 +6,6 @@ import java.util.concurrent.Callable;
 import org.jqat.core.backend.Device;
 import org.jqat.datasets.DataLoader;
 import org.jqat.nn.Module;
-import org.jqat.nn.checkpoint.Checkpoint;
 import org.jqat.qat.train.Metrics;
 import org.jqat.qat.train.Supervised;
 import org.jqat.qat.train.TrainConfig;
@@ -49,10 +48,12 @@ final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch-size must be positive and --limit not negative");
         }
         DataPipelines.validate(dataset);
+        // The checkpoint is checked before any data is read: a wrong file fails in a second, not after a download.
+        int[] shape = ExportCommand.shape(dataset);
+        Module net = Models.create(model, shape[0], shape[1], 0);
+        CheckpointInputs.loadModel(net, checkpoint, "--checkpoint", model);
+        net.to(dev);
         try (DataLoader test = DataPipelines.loader(runtime.registry(), dataset, false, batchSize, 0, runtime.workers, limit)) {
-            Module net = Models.create(model, test.dataset().numClasses(), test.dataset().imageShape()[0], 0);
-            net.loadStateDict(Checkpoint.read(checkpoint).model(), true);
-            net.to(dev);
             TrainConfig cfg = TrainConfig.builder().epochs(1).progress(true).device(dev).build();
             Metrics m = new Trainer(new Supervised(net, 0), test, null, cfg).evaluate(test, "eval");
             System.out.printf(Locale.ROOT, "%s on %s test (%d images): top1 %.2f%%, top5 %.2f%%, loss %.4f%n",

@@ -1,14 +1,11 @@
 package org.jqat.qat.cli;
 
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import javax.imageio.ImageIO;
 import org.jqat.core.Autograd;
 import org.jqat.core.Rng;
 import org.jqat.core.Tensor;
@@ -67,6 +64,9 @@ final class InferCommand implements Callable<Integer> {
         Module template = ExportCommand.template(md, modelFile);
         IntModel m = IntModel.load(modelFile, template);
         String ds = md.get("jqat.dataset");
+        if (batchSize < 1 || limit < 0) {
+            throw new IllegalArgumentException("--batch-size must be positive and --limit not negative, got " + batchSize + " and " + limit);
+        }
         if (image != null) {
             Tensor x = load(image, ds);
             Tensor out = m.logits(x);
@@ -129,15 +129,7 @@ final class InferCommand implements Callable<Integer> {
 
     /** An image file as the data set's test pipeline sees it: [1, C, S, S], S = 28 (MNIST) or 32 (CIFAR). */
     static Tensor load(Path file, String dataset) {
-        BufferedImage img;
-        try {
-            img = ImageIO.read(file.toFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read image " + file + ": " + e.getMessage(), e);
-        }
-        if (img == null) {
-            throw new IllegalArgumentException("cannot decode image " + file + " (PNG, JPEG, GIF and BMP are supported)");
-        }
+        BufferedImage img = org.jqat.datasets.ImageFiles.read(file);
         int channels = ExportCommand.shape(dataset)[1];
         int size = channels == 1 ? 28 : 32;
         int w = img.getWidth();

@@ -35,7 +35,7 @@ public final class Main implements Runnable {
             // Bad data files, unreadable checkpoints and diverged runs: the message says what and where.
             if (e instanceof org.jqat.datasets.DatasetException || e instanceof org.jqat.core.io.SafetensorsException
                     || e instanceof java.io.UncheckedIOException || e instanceof org.jqat.qat.train.TrainingDivergedException
-                    || e instanceof IllegalStateException) {
+                    || e instanceof IllegalStateException || e instanceof org.jqat.nn.StateDictException) {
                 cmd.getErr().println("jqat " + cmd.getCommandName() + ": " + e.getMessage());
                 return 1;
             }

@@ -9,7 +9,6 @@ import org.jqat.core.backend.Device;
 import org.jqat.datasets.DataLoader;
 import org.jqat.datasets.DatasetRegistry;
 import org.jqat.nn.Module;
-import org.jqat.nn.checkpoint.Checkpoint;
 import org.jqat.qat.train.QatRun;
 import org.jqat.qat.train.TrainConfig;
 import picocli.CommandLine.Command;
@@ -37,7 +36,7 @@ final class QatCommand implements Callable<Integer> {
     @Option(names = "--teacher", required = true, paramLabel = "FILE", description = "Full-precision checkpoint of the same model (from jqat train).")
     Path teacher;
 
-    @Option(names = "--wbits", defaultValue = "4", description = "Weight bits, 1 to 8 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--wbits", defaultValue = "4", description = "Weight bits, 1 to 8; lsq and lsq-plus need 2 or more (default: ${DEFAULT-VALUE}).")
     int wbits;
 
     @Option(names = "--abits", defaultValue = "4", description = "Activation bits, 1 to 8 (default: ${DEFAULT-VALUE}).")
@@ -58,15 +57,17 @@ final class QatCommand implements Callable<Integer> {
         Device dev = device.resolve();
         String tag = String.format(Locale.ROOT, "%s-%s-%s-w%da%d%s", model, training.dataset, quant.method, wbits, abits, br ? "-br" : "");
         TrainConfig cfg = training.config(Path.of("runs", tag), dev);
+        CheckpointInputs.refuseRunDirectoryHolding(cfg.outputDir(), "--out", teacher, "--teacher");
+        int[] shape = ExportCommand.shape(training.dataset);
+        Module fp = Models.create(model, shape[0], shape[1], cfg.seed());
+        CheckpointInputs.loadModel(fp, teacher, "--teacher", model);
         DatasetRegistry registry = runtime.registry();
         try (DataLoader train = DataPipelines.loader(registry, training.dataset, true, training.batchSize, cfg.seed(), runtime.workers, training.limitTrain);
              DataLoader test = DataPipelines.loader(registry, training.dataset, false, training.evalBatchSize, cfg.seed(), runtime.workers, training.limitTest)) {
-            Module fp = Models.create(model, train.dataset().numClasses(), train.dataset().imageShape()[0], cfg.seed());
-            fp.loadStateDict(Checkpoint.read(teacher).model(), true);
             Map<String, String> extra = new LinkedHashMap<>();
             extra.put("command", "qat");
             extra.put("model", model);
-            extra.put("teacher", teacher.toString());
+            extra.put("teacher", teacher.toAbsolutePath().normalize().toString());
             extra.put("method", quant.method);
             extra.put("wbits", Integer.toString(wbits));
             extra.put("abits", Integer.toString(abits));
@@ -74,9 +75,13 @@ final class QatCommand implements Callable<Integer> {
             if (br) {
                 extra.put("br", brConfig.toString());
             }
-            training.writeRunConfig(cfg, extra);
+            extra.put("first_last", quant.firstLast.trim().toLowerCase(Locale.ROOT));
+            extra.put("per_channel", Boolean.toString(quant.perChannel));
+            extra.put("quantize_shortcuts", Boolean.toString(quant.quantizeShortcuts));
             double qLr = quant.quantizerLr == null ? cfg.lr() : quant.quantizerLr;
-            QatRun.Outcome o = QatRun.run(fp, qatConfig, brConfig, train, test, cfg, qLr);
+            extra.put("quantizer_lr", Double.toString(qLr));
+            QatRun.Outcome o = QatRun.run(fp, qatConfig, brConfig, train, test, cfg, qLr,
+                    training.settings(extra), training.allowedChanges());
             System.out.printf(Locale.ROOT, "%s: test top1 %.2f%% (best %.2f%%), %.0f train img/s, %.0f s%n",
                     tag, o.result().lastTop1(), o.result().bestTop1(), o.result().trainImagesPerSecond(), o.result().seconds());
         }

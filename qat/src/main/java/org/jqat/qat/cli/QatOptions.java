@@ -70,7 +70,13 @@ final class QatOptions {
             case "same" -> LayerPolicy.SAME;
             default -> throw new IllegalArgumentException("--first-last must be fp, 8bit or same, got '" + firstLast + "'");
         };
-        return QatConfig.builder().method(parseMethod(method)).weightBits(weightBits).activationBits(activationBits)
+        QatMethod m = parseMethod(method);
+        if ((m == QatMethod.LSQ || m == QatMethod.LSQ_PLUS) && weightBits == 1) {
+            // Signed LSQ at 1 bit has the single level Qp = 0: nothing to learn a step for.
+            throw new IllegalArgumentException("--wbits 1: --method " + method + " needs at least 2 weight bits "
+                    + "(dorefa-pact and minmax accept 1)");
+        }
+        return QatConfig.builder().method(m).weightBits(weightBits).activationBits(activationBits)
                 .perChannelWeights(perChannel).firstLast(policy).quantizeShortcuts(quantizeShortcuts).build();
     }
 

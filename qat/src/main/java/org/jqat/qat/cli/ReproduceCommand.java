@@ -100,6 +100,9 @@ final class ReproduceCommand implements Callable<Integer> {
             quant.qatConfig(b, b); // validates the bit width and method before anything runs
         }
         BrConfig br = quant.brConfig();
+        if (out != null && out.toString().isBlank()) {
+            throw new IllegalArgumentException("--out is empty; name an output directory");
+        }
         Path dir = out == null ? Path.of("runs", "reproduce-" + p.name()) : out;
         runtime.apply();
         dev = device.resolve();

@@ -1,12 +1,9 @@
 package org.jqat.qat.cli;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.jqat.core.io.Json;
+import org.jqat.qat.train.RunDirectory;
 
 /** Small files a run leaves beside its checkpoints. */
 final class RunFiles {
@@ -14,11 +11,6 @@ final class RunFiles {
     }
 
     static void writeJson(Path file, Map<String, Object> content) {
-        try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            Files.writeString(file, Json.write(content) + "\n", StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+        RunDirectory.writeAtomically(file, Json.write(content) + "\n");
     }
 }

@@ -9,6 +9,8 @@ import picocli.CommandLine.Option;
 
 /** Options every compute command shares: backend, threads, where data lives. */
 final class RuntimeOptions {
+    /** More threads than this only cost memory (each has a stack and scratch buffers), never speed. */
+    static final int MAX_THREADS = 1024;
 
     @Option(names = "--backend", paramLabel = "NAME", description = "Backend for host ops: cpu (SIMD, default when present) or reference. "
             + "The GPU is not a host backend: train on it with --device cuda.")
@@ -30,13 +32,13 @@ final class RuntimeOptions {
     /** Applies backend and thread settings; must run before any kernel does (the pool is sized once). */
     void apply() {
         if (threads != null) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+            if (threads < 1 || threads > MAX_THREADS) {
+                throw new IllegalArgumentException("--threads must be between 1 and " + MAX_THREADS + ", got " + threads);
             }
             System.setProperty("jqat.threads", Integer.toString(threads));
         }
-        if (workers < 1) {
-            throw new IllegalArgumentException("--workers must be at least 1, got " + workers);
+        if (workers < 1 || workers > MAX_THREADS) {
+            throw new IllegalArgumentException("--workers must be between 1 and " + MAX_THREADS + ", got " + workers);
         }
         if (backend != null) {
             for (Backend b : Backends.all()) {

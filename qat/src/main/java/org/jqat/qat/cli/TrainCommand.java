@@ -49,8 +49,9 @@ final class TrainCommand implements Callable<Integer> {
             Module net = Models.create(model, train.dataset().numClasses(), shape[0], cfg.seed()).to(dev);
             System.err.printf(Locale.ROOT, "%s on %s: %,d parameters, %d training images, backend %s%n", model, training.dataset,
                     net.parameterCount(), train.dataset().size(), DeviceOption.describe(dev));
-            training.writeRunConfig(cfg, Map.of("command", "train", "model", model));
-            Trainer.Result r = new Trainer(new Supervised(net, cfg.labelSmoothing()), train, test, cfg).fit();
+            Trainer.Result r = new Trainer(new Supervised(net, cfg.labelSmoothing()), train, test, cfg)
+                    .runSettings(training.settings(Map.of("command", "train", "model", model)), training.allowedChanges())
+                    .fit();
             System.out.printf(Locale.ROOT, "%s %s: test top1 %.2f%% (best %.2f%%), top5 %.2f%%, %.0f train img/s, %.0f s%n",
                     model, training.dataset, r.lastTop1(), r.bestTop1(), r.lastTop5(), r.trainImagesPerSecond(), r.seconds());
         }
@@ -114,6 +115,14 @@ final class TrainCommand implements Callable<Integer> {
                 description = "Continue from <out>/last.safetensors when present (default: on).")
         boolean resume;
 
+        @Option(names = "--allow-change", split = ",", paramLabel = "SETTING",
+                description = "Settings a resume may change from the stored run: " + CHANGEABLE_TEXT
+                        + " (default: none; any other difference is refused).")
+        List<String> allowChange = List.of();
+
+        static final String CHANGEABLE_TEXT = "epochs, eval_batch_size, limit_test, device";
+        static final java.util.Set<String> CHANGEABLE = java.util.Set.of("epochs", "eval_batch_size", "limit_test", "device");
+
         @Option(names = "--limit-train", defaultValue = "0", description = "Use only the first N training images (0: all).")
         int limitTrain;
 
@@ -126,8 +135,13 @@ final class TrainCommand implements Callable<Integer> {
 
         TrainConfig config(Path defaultOut, Device device) {
             if (batchSize < 1 || evalBatchSize < 1) {
-                throw new IllegalArgumentException("batch sizes must be positive");
+                throw new IllegalArgumentException("--batch-size and --eval-batch-size must be positive, got "
+                        + batchSize + " and " + evalBatchSize);
             }
+            if (out != null && out.toString().isBlank()) {
+                throw new IllegalArgumentException("--out is empty; name an output directory");
+            }
+            allowedChanges();
             if (limitTrain < 0 || limitTest < 0) {
                 throw new IllegalArgumentException("--limit-train and --limit-test must not be negative");
             }
@@ -143,24 +157,32 @@ final class TrainCommand implements Callable<Integer> {
                     .outputDir(out == null ? defaultOut : out).resume(resume).progress(progress).device(device).build();
         }
 
-        /** Records the settings beside the checkpoints, so a result says how it was made. */
-        void writeRunConfig(TrainConfig cfg, Map<String, String> extra) {
+        /**
+         * The command-line settings the run directory stores (config.json and every checkpoint)
+         * beside the trainer's own, and checks when resuming.
+         */
+        Map<String, Object> settings(Map<String, String> extra) {
             Map<String, Object> m = new LinkedHashMap<>(extra);
-            m.put("dataset", dataset);
-            m.put("epochs", cfg.epochs());
+            m.put("dataset", dataset.toLowerCase(Locale.ROOT));
             m.put("batch_size", batchSize);
-            m.put("lr", cfg.lr());
-            m.put("momentum", cfg.momentum());
-            m.put("nesterov", cfg.nesterov());
-            m.put("weight_decay", cfg.weightDecay());
-            m.put("schedule", cfg.schedule().name().toLowerCase(Locale.ROOT));
-            m.put("warmup", cfg.warmupEpochs());
-            m.put("step_per", stepPer);
-            m.put("seed", cfg.seed());
+            m.put("eval_batch_size", evalBatchSize);
             m.put("limit_train", limitTrain);
             m.put("limit_test", limitTest);
-            m.put("device", cfg.device().name().toLowerCase(Locale.ROOT));
-            RunFiles.writeJson(cfg.outputDir().resolve("config.json"), m);
+            return m;
+        }
+
+        /** The --allow-change names, checked against the settings a resume may change. */
+        java.util.Set<String> allowedChanges() {
+            java.util.Set<String> out = new java.util.TreeSet<>();
+            for (String s : allowChange) {
+                String k = s.trim().replaceFirst("^--", "").replace('-', '_').toLowerCase(Locale.ROOT);
+                if (!CHANGEABLE.contains(k)) {
+                    throw new IllegalArgumentException("--allow-change: '" + s + "' cannot change on resume; only "
+                            + CHANGEABLE_TEXT + " can (start afresh with --no-resume or another --out)");
+                }
+                out.add(k);
+            }
+            return out;
         }
     }
 }

@@ -10,6 +10,7 @@ import java.util.stream.Collectors;
 import org.jqat.core.Autograd;
 import org.jqat.core.Tensor;
 import org.jqat.core.io.DType;
+import org.jqat.core.io.SafetensorsException;
 import org.jqat.core.io.SafetensorsFile;
 import org.jqat.core.io.SafetensorsWriter;
 import org.jqat.core.io.TensorEntry;
@@ -158,7 +159,15 @@ public final class QatExport {
             throw new IllegalArgumentException(f.path() + ": not a " + FORMAT + " file (format=" + f.metadata().get("format") + ")");
         }
         String s = f.metadata().getOrDefault("layers", "");
-        return s.isEmpty() ? List.of() : List.of(s.split(","));
+        if (s.isBlank()) {
+            throw new SafetensorsException(String.valueOf(f.path()), null, "metadata 'layers' lists no integer layer; "
+                    + "the file holds nothing to run in integers");
+        }
+        List<String> names = List.of(s.split(",", -1));
+        if (new java.util.HashSet<>(names).size() != names.size()) {
+            throw new SafetensorsException(String.valueOf(f.path()), null, "metadata 'layers' names a layer twice");
+        }
+        return names;
     }
 
     /**
@@ -172,17 +181,32 @@ public final class QatExport {
             java.util.Set<String> consumed = new java.util.HashSet<>();
             for (String layer : layers) {
                 String p = layer + ".weight.";
-                Map<String, String> md = f.metadata();
-                int bits = Integer.parseInt(md.get(p + "bits"));
-                int[] shape = Arrays.stream(md.get(p + "shape").split(",")).mapToInt(Integer::parseInt).toArray();
-                int n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-                int codeMin = Integer.parseInt(md.get(p + "code_min"));
-                int codeMax = Integer.parseInt(md.get(p + "code_max"));
-                int axis = Integer.parseInt(md.get(p + "axis"));
+                ExportedLayer spec = ExportedLayer.read(f, layer);
+                int bits = spec.bits();
+                int[] shape = spec.shape();
+                int n = spec.numel();
+                int codeMin = spec.codeMin();
+                int codeMax = spec.codeMax();
+                int axis = spec.axis();
+                if (!f.contains(p + "codes")) {
+                    throw ExportedLayer.problem(f, layer, p + "codes", "is missing");
+                }
                 TensorEntry codesEntry = f.get(p + "codes");
                 byte[] raw = codesEntry.toByteArray();
+                String storage = f.metadata().get(p + "storage");
+                boolean packs = BitPacking.packs(bits);
+                String expected = packs ? "packed" + bits : codesEntry.dtype().toString();
+                if (!expected.equals(storage) || !packs && codesEntry.dtype() != DType.I8 && codesEntry.dtype() != DType.U8) {
+                    throw ExportedLayer.problem(f, layer, p + "storage", "is '" + storage + "' for " + bits + "-bit codes stored as "
+                            + codesEntry.dtype() + " (expected " + (packs ? expected : "I8 or U8") + ")");
+                }
+                long need = packs ? ((long) n * bits + 7) / 8 : n;
+                if (raw.length != need) {
+                    throw ExportedLayer.problem(f, layer, p + "codes", "has " + raw.length + " bytes; " + n + " codes of "
+                            + bits + " bits take " + need);
+                }
                 int[] codes;
-                if (BitPacking.packs(bits)) {
+                if (packs) {
                     codes = BitPacking.unpack(raw, n, bits);
                     for (int k = 0; k < n; k++) {
                         codes[k] += codeMin;
@@ -194,6 +218,7 @@ public final class QatExport {
                         codes[k] = unsigned ? raw[k] & 0xFF : raw[k];
                     }
                 }
+                spec.checkCodes(f, codes);
                 float[] scale = f.get(p + "scale").toFloatArray();
                 float[] offset = f.contains(p + "offset") ? f.get(p + "offset").toFloatArray() : null;
                 int[] zp = f.contains(p + "zero_point") ? f.get(p + "zero_point").toIntArray() : null;
@@ -206,7 +231,14 @@ public final class QatExport {
             for (String name : f.names()) {
                 if (!consumed.contains(name)) {
                     TensorEntry e = f.get(name);
-                    out.put(name, Tensor.of(e.toFloatArray(), e.shape()));
+                    float[] v = e.toFloatArray();
+                    for (int i = 0; i < v.length; i++) {
+                        if (!Float.isFinite(v[i])) {
+                            throw new SafetensorsException(String.valueOf(f.path()), name, "holds " + v[i] + " at element " + i
+                                    + "; an exported model's values must be finite");
+                        }
+                    }
+                    out.put(name, Tensor.of(v, e.shape()));
                 }
             }
             return out;

@@ -18,6 +18,11 @@ record ActGrid(String layer, double scale, float scaleF, int zeroPoint, int code
         if (g.offset() != null && g.offset()[0] != 0f) {
             throw new IllegalArgumentException("integer inference: layer " + layer + " has an input offset (LSQ+/affine offset, unsupported)");
         }
+        float scale = g.scale()[0];
+        if (!(scale > 0) || !Float.isFinite(scale)) {
+            throw new IllegalArgumentException("integer inference: layer " + layer + " input scale is " + scale
+                    + "; it must be positive and finite");
+        }
         int zp = g.zeroPoint() == null ? 0 : g.zeroPoint()[0];
         if (g.codeMin() < -128 || g.codeMax() > 255 || (g.codeMin() < 0 && g.codeMax() > 127)) {
             throw new IllegalArgumentException("integer inference: layer " + layer + " input codes [" + g.codeMin() + ", "

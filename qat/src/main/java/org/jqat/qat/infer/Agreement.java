@@ -45,11 +45,14 @@ public final class Agreement {
         images += n;
     }
 
-    /** Index (0-based, within the row) of the largest of {@code v[from .. from+len)}, the first on ties. */
+    /**
+     * Index (0-based, within the row) of the largest of {@code v[from .. from+len)}, the first on
+     * ties; a NaN counts as the largest (the first NaN wins), as in PyTorch and {@code Tensor.argmax}.
+     */
     static int argmax(float[] v, int from, int len) {
         int best = 0;
-        for (int j = 1; j < len; j++) {
-            best = v[from + j] > v[from + best] ? j : best;
+        for (int j = 1; j < len && !Float.isNaN(v[from + best]); j++) {
+            best = v[from + j] > v[from + best] || Float.isNaN(v[from + j]) ? j : best;
         }
         return best;
     }

@@ -78,13 +78,24 @@ public final class IntModel {
         return argmax(logits(batch));
     }
 
-    /** The index of the largest logit of each row of {@code [N, classes]} (the first on ties). */
+    /**
+     * The index of the largest logit of each row of {@code [N, classes]} (the first on ties).
+     *
+     * @throws IllegalStateException naming the row when a logit is NaN or infinite: no class can
+     *                               be read from it, and a silent pick would pass for a prediction
+     */
     public static int[] argmax(Tensor logits) {
         int n = logits.size(0);
         int k = logits.size(1);
         float[] v = logits.toFloatArray();
         int[] out = new int[n];
         for (int i = 0; i < n; i++) {
+            for (int j = i * k; j < (i + 1) * k; j++) {
+                if (!Float.isFinite(v[j])) {
+                    throw new IllegalStateException("logits of image " + i + " hold " + v[j] + " (class " + (j - i * k)
+                            + "): the model's weights or the input are not finite");
+                }
+            }
             out[i] = Agreement.argmax(v, i * k, k);
         }
         return out;

@@ -14,6 +14,13 @@ public final class Metrics {
     public void add(float meanLoss, Tensor logits, int[] labels) {
         float[] v = logits.toFloatArray();
         int classes = logits.size(1);
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) {
+                // Ranking would still pick a class; an accuracy from such logits means nothing.
+                throw new IllegalStateException("logits hold " + v[i] + " (sample " + i / classes + " of the batch): "
+                        + "the model's weights or the data are not finite");
+            }
+        }
         for (int r = 0; r < labels.length; r++) {
             float target = v[r * classes + labels[r]];
             int above = 0;

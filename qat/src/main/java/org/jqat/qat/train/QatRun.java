@@ -1,6 +1,8 @@
 package org.jqat.qat.train;
 
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.jqat.datasets.DataLoader;
 import org.jqat.nn.Module;
 import org.jqat.nn.optim.ParamGroup;
@@ -29,6 +31,21 @@ public final class QatRun {
      */
     public static Outcome run(Module fp, QatConfig qat, BrConfig br, DataLoader train, DataLoader test, TrainConfig cfg,
                               double quantizerLr) {
+        Map<String, Object> settings = new java.util.LinkedHashMap<>();
+        settings.put("method", qat.method().name().toLowerCase(java.util.Locale.ROOT));
+        settings.put("wbits", qat.weightBits());
+        settings.put("abits", qat.activationBits());
+        settings.put("block_replacement", br == null ? "none" : br.toString());
+        settings.put("quantizer_lr", quantizerLr);
+        return run(fp, qat, br, train, test, cfg, quantizerLr, settings, Set.of());
+    }
+
+    /**
+     * As above, with the settings the run directory stores and checks on resume (see
+     * {@link Trainer#runSettings}) and those a resume may change.
+     */
+    public static Outcome run(Module fp, QatConfig qat, BrConfig br, DataLoader train, DataLoader test, TrainConfig cfg,
+                              double quantizerLr, Map<String, ?> settings, Set<String> mayChange) {
         // The LP copy goes to the training device before the parameter groups are built; the
         // caller's FP model stays where it is (block replacement copies it onto the LP's device).
         Module lp = Qat.convert(fp, qat).to(cfg.device());
@@ -41,7 +58,7 @@ public final class QatRun {
             objective = wrapped;
         }
         List<ParamGroup> groups = Qat.paramGroups(lp, cfg.lr(), cfg.weightDecay(), quantizerLr);
-        Trainer trainer = new Trainer(objective, train, test, cfg, groups);
+        Trainer trainer = new Trainer(objective, train, test, cfg, groups).runSettings(settings, mayChange);
         Trainer.Result r = trainer.fit();
         return new Outcome(lp, r, trainer.history());
     }

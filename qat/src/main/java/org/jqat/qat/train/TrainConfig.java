@@ -31,21 +31,39 @@ public record TrainConfig(int epochs, double lr, double momentum, boolean nester
         if (!(lr > 0) || !Double.isFinite(lr)) {
             throw new IllegalArgumentException("learning rate must be positive and finite, got " + lr);
         }
-        if (momentum < 0 || momentum >= 1) {
+        // Comparisons written so that NaN fails them: a NaN setting must stop here, not in a later JSON write.
+        if (!(momentum >= 0 && momentum < 1)) {
             throw new IllegalArgumentException("momentum must be in [0, 1), got " + momentum);
         }
-        if (weightDecay < 0) {
-            throw new IllegalArgumentException("weight decay must not be negative, got " + weightDecay);
+        if (!(weightDecay >= 0) || !Double.isFinite(weightDecay)) {
+            throw new IllegalArgumentException("weight decay must be finite and not negative, got " + weightDecay);
+        }
+        if (!(gamma > 0) || !Double.isFinite(gamma)) {
+            throw new IllegalArgumentException("gamma must be positive and finite, got " + gamma);
+        }
+        if (stepSize < 1) {
+            throw new IllegalArgumentException("step size must be at least 1 epoch, got " + stepSize);
+        }
+        for (Integer m : milestones) {
+            if (m == null || m < 1) {
+                throw new IllegalArgumentException("milestones must be positive epochs, got " + milestones);
+            }
+        }
+        if (!(clipNorm >= 0) || !Double.isFinite(clipNorm)) {
+            throw new IllegalArgumentException("gradient clipping norm must be finite and not negative, got " + clipNorm);
         }
         if (warmupEpochs < 0 || warmupEpochs >= epochs && warmupEpochs > 0) {
             throw new IllegalArgumentException("warm-up epochs must be in [0, epochs), got " + warmupEpochs);
         }
-        if (labelSmoothing < 0 || labelSmoothing >= 1) {
+        if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
             throw new IllegalArgumentException("label smoothing must be in [0, 1), got " + labelSmoothing);
         }
         Objects.requireNonNull(schedule, "schedule");
         Objects.requireNonNull(device, "device");
         milestones = List.copyOf(milestones);
+        if (outputDir != null && outputDir.toString().isBlank()) {
+            throw new IllegalArgumentException("output directory is empty; name one (or leave it unset to keep nothing on disk)");
+        }
     }
 
     public static Builder builder() {

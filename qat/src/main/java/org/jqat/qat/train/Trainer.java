@@ -48,9 +48,9 @@ import org.jqat.nn.sched.StepLR;
  * Checkpoints are written from and loaded into the device tensors (safetensors on disk).
  */
 public final class Trainer {
-    public static final String LAST = "last.safetensors";
-    public static final String BEST = "best.safetensors";
-    public static final String METRICS = "metrics.jsonl";
+    public static final String LAST = RunDirectory.LAST;
+    public static final String BEST = RunDirectory.BEST;
+    public static final String METRICS = RunDirectory.METRICS;
 
     private final Objective objective;
     private final DataLoader train;
@@ -61,6 +61,8 @@ public final class Trainer {
     private final ProgressBar progress;
     private final List<Map<String, Object>> history = new ArrayList<>();
     private IntConsumer stepHook = step -> { };
+    private Map<String, ?> extraSettings = Map.of();
+    private java.util.Set<String> mayChange = java.util.Set.of();
 
     /** Trains with SGD over the model's trainable parameters (one group). */
     public Trainer(Objective objective, DataLoader train, DataLoader test, TrainConfig config) {
@@ -74,6 +76,10 @@ public final class Trainer {
      */
     public Trainer(Objective objective, DataLoader train, DataLoader test, TrainConfig config, List<ParamGroup> groups) {
         checkDevice(objective.model(), groups, config.device());
+        if (train.batchesPerEpoch() < 1) {
+            throw new IllegalArgumentException("batch size " + train.batchSize() + " is larger than the "
+                    + train.dataset().size() + " training images (the last partial batch is dropped): no step would run");
+        }
         this.objective = objective;
         this.train = train;
         this.test = test;
@@ -137,28 +143,80 @@ public final class Trainer {
                          double trainImagesPerSecond, double seconds) {
     }
 
+    /**
+     * Adds settings that define the run beyond this trainer's own (model, data set, batch size,
+     * quantization...) to what the run directory stores and checks on resume, and names the
+     * settings a resume may change (e.g. {@code epochs}); every other difference is refused.
+     */
+    public Trainer runSettings(Map<String, ?> extra, java.util.Set<String> mayChange) {
+        this.extraSettings = Map.copyOf(extra);
+        this.mayChange = java.util.Set.copyOf(mayChange);
+        return this;
+    }
+
+    /** Everything that defines this run, as stored in the run directory. */
+    Map<String, Object> settings() {
+        TrainConfig c = config;
+        Map<String, Object> m = new java.util.TreeMap<>();
+        m.put("epochs", c.epochs());
+        m.put("lr", c.lr());
+        m.put("momentum", c.momentum());
+        m.put("nesterov", c.nesterov());
+        m.put("weight_decay", c.weightDecay());
+        m.put("schedule", c.schedule().name().toLowerCase(Locale.ROOT));
+        m.put("warmup", c.warmupEpochs());
+        m.put("step_per", c.perIteration() ? "iteration" : "epoch");
+        m.put("step_size", c.stepSize());
+        m.put("gamma", c.gamma());
+        m.put("milestones", c.milestones());
+        m.put("label_smoothing", (double) c.labelSmoothing());
+        m.put("clip_norm", c.clipNorm());
+        m.put("seed", c.seed());
+        m.put("device", c.device().name().toLowerCase(Locale.ROOT));
+        m.put("train_batches_per_epoch", train.batchesPerEpoch());
+        m.putAll(extraSettings);
+        return m;
+    }
+
     /** Runs (or resumes) training for the configured epochs. */
     public Result fit() {
-        Module model = objective.model();
         Path out = config.outputDir();
-        int start = 0;
-        double best = Double.NEGATIVE_INFINITY;
-        if (out != null) {
-            createDirectories(out);
-            Path last = out.resolve(LAST);
-            if (config.resume() && Files.exists(last)) {
-                Checkpoint.LoadResult r = Checkpoint.load(last, model, optimizer, scheduler, null, true);
-                start = r.epoch();
-                best = Double.parseDouble(r.metadata().getOrDefault("best_top1", "-Infinity"));
-                System.err.printf(Locale.ROOT, "resuming from %s after epoch %d%n", last, start);
-            }
+        if (out == null) {
+            return fit(null);
         }
-        MetricsLog log = out == null ? null : new MetricsLog(out.resolve(METRICS));
+        try (RunDirectory run = RunDirectory.open(out, settings(), mayChange, config.resume(), config.epochs())) {
+            return fit(run);
+        }
+    }
+
+    private Result fit(RunDirectory run) {
+        Module model = objective.model();
+        int start = run == null ? 0 : run.finishedEpochs();
+        double best = run == null ? Double.NEGATIVE_INFINITY : run.bestTop1();
+        if (start > 0) {
+            try {
+                Checkpoint.load(run.last(), model, optimizer, scheduler, null, true);
+            } catch (org.jqat.nn.StateDictException e) {
+                throw new IllegalStateException(run.last() + " holds another model than this run's: " + e.getMessage(), e);
+            }
+            System.err.printf(Locale.ROOT, "resuming from %s after epoch %d%n", run.last(), start);
+        }
+        if (run != null) {
+            run.writeConfig();
+        }
         long t0 = System.nanoTime();
         Metrics lastTest = null;
         double trainRate = 0;
         long trainImages = 0;
         double trainSeconds = 0;
+        if (start == config.epochs() && start > 0) {
+            // Nothing left to train: report the committed result instead of an empty one.
+            Map<String, Object> lastRow = run.history().get(start - 1);
+            System.err.printf(Locale.ROOT, "%s already finished its %d epochs; nothing to train%n", config.outputDir(), start);
+            double top1 = number(lastRow, test == null ? "train_top1" : "test_top1");
+            return new Result(config.epochs(), test == null ? Double.NaN : top1, best, number(lastRow, "test_top5"),
+                    number(lastRow, "test_loss"), 0, (System.nanoTime() - t0) / 1e9);
+        }
         try (HeapWatch heap = new HeapWatch()) {
             for (int epoch = start; epoch < config.epochs(); epoch++) {
                 heap.reset();
@@ -168,19 +226,11 @@ public final class Trainer {
                 trainSeconds += tm.seconds();
                 lastTest = test == null ? null : evaluate(test, "test " + (epoch + 1));
                 double top1 = lastTest == null ? tm.top1() : lastTest.top1();
-                boolean improved = top1 > best;
                 best = Math.max(best, top1);
                 Map<String, Object> rec = record(epoch, tm, lastTest, liveHeap);
                 history.add(rec);
-                if (log != null) {
-                    log.append(rec);
-                }
-                if (out != null) {
-                    Map<String, String> meta = Map.of("best_top1", Double.toString(best), "top1", Double.toString(top1));
-                    Checkpoint.save(out.resolve(LAST), model, optimizer, scheduler, epoch + 1, null, meta);
-                    if (improved) {
-                        Checkpoint.save(out.resolve(BEST), model, null, null, epoch + 1, null, meta);
-                    }
+                if (run != null) {
+                    run.commit(model, optimizer, scheduler, rec, top1);
                 }
                 System.err.printf(Locale.ROOT, "epoch %d/%d: train loss %.4f top1 %.2f%% | test loss %.4f top1 %.2f%% top5 %.2f%% | %.0f img/s%n",
                         epoch + 1, config.epochs(), tm.loss(), tm.top1(), lastTest == null ? Double.NaN : lastTest.loss(),
@@ -191,6 +241,10 @@ public final class Trainer {
         return new Result(config.epochs(), lastTest == null ? Double.NaN : lastTest.top1(), best,
                 lastTest == null ? Double.NaN : lastTest.top5(), lastTest == null ? Double.NaN : lastTest.loss(),
                 trainRate, (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static double number(Map<String, Object> row, String key) {
+        return row.get(key) instanceof Number n ? n.doubleValue() : Double.NaN;
     }
 
     private Metrics trainEpoch(int epoch) {
@@ -245,6 +299,12 @@ public final class Trainer {
                 Batch b = onDevice(batches.next());
                 Tensor logits = model.forward(b.images());
                 float loss = org.jqat.core.Functional.crossEntropy(logits, b.labels()).item();
+                if (!Float.isFinite(loss)) {
+                    // Non-finite logits would still rank some class first and pass for an accuracy.
+                    throw new TrainingDivergedException(String.format(Locale.ROOT,
+                            "%s: loss is %s at batch %d of %d; the model's weights or the data are not finite",
+                            label, loss, step + 1, total));
+                }
                 m.add(loss, logits, b.labels());
                 progress.update(label, ++step, total, m);
             }
@@ -298,14 +358,6 @@ public final class Trainer {
             if (m instanceof Dropout d) {
                 d.rng().restore(new Rng(seed * 1_000_003L + epoch * 7919L + k++).state());
             }
-        }
-    }
-
-    private static void createDirectories(Path dir) {
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create output directory " + dir, e);
         }
     }
 }

@@ -23,6 +23,14 @@ class AgreementTest {
     }
 
     @Test
+    void aNanLogitIsTheArgmaxAndIntModelRefusesTheRow() {
+        assertEquals(2, Agreement.argmax(new float[] {1, 5, Float.NaN, 9}, 0, 4));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> IntModel.argmax(
+                org.jqat.core.Tensor.of(new float[] {1, 2, 3, 4, Float.NaN, 6}, 2, 3)));
+        assertTrue(e.getMessage().contains("image 1") && e.getMessage().contains("NaN"), e.getMessage());
+    }
+
+    @Test
     void rejectsMismatchedShapes() {
         Agreement a = new Agreement();
         assertThrows(IllegalArgumentException.class, () -> a.add(new float[6], new float[4], 3, null));

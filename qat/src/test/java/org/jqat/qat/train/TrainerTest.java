@@ -162,10 +162,31 @@ class TrainerTest {
     }
 
     @Test
+    void nonFiniteLogitsStopEvaluationInsteadOfScoring() {
+        Module model = smallNet(2);
+        String key = model.stateDict().entrySet().stream().filter(e -> e.getValue().shape().length == 2)
+                .map(Map.Entry::getKey).findFirst().orElseThrow(); // the Linear layer's weight
+        Tensor w = model.stateDict().get(key);
+        float[] huge = new float[w.numel()];
+        java.util.Arrays.fill(huge, Float.POSITIVE_INFINITY);
+        model.loadStateDict(Map.of(key, Tensor.of(huge, w.shape())), false);
+        try (DataLoader te = loader(false, 1)) {
+            Trainer t = new Trainer(new Supervised(model, 0), te, null, TrainConfig.builder().epochs(1).progress(false).build());
+            RuntimeException e = assertThrows(RuntimeException.class, () -> t.evaluate(te, "eval"));
+            assertTrue(e.getMessage().contains("not finite"), e.getMessage());
+        }
+    }
+
+    @Test
     void badSettingsAreRejected() {
         assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().epochs(0).build());
         assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().lr(-1).build());
         assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().momentum(1.5).build());
+        assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().momentum(Double.NaN).build());
+        assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().weightDecay(Double.POSITIVE_INFINITY).build());
+        assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().gamma(Double.NaN).build());
+        assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().milestones(List.of(5, -1)).build());
+        assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().stepSize(-5).build());
         assertThrows(IllegalArgumentException.class, () -> Schedule.parse("sawtooth"));
     }
 }
