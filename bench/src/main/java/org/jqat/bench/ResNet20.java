@@ -3,6 +3,7 @@ package org.jqat.bench;
 import java.util.ArrayList;
 import java.util.List;
 import org.jqat.core.Autograd;
+import org.jqat.core.FakeQuantSpec;
 import org.jqat.core.Functional;
 import org.jqat.core.Rng;
 import org.jqat.core.Tensor;
@@ -89,17 +90,26 @@ public final class ResNet20 {
         return Functional.fakeQuantize(x, step, null, -1, qmin, qmax, g, true);
     }
 
+    /** conv2d of q(x) with the activation fake-quant fused into the convolution (plain conv2d in FP32). */
+    private Tensor qconv(Tensor x, Tensor step, Tensor w, int stride, int pad) {
+        if (!quant) {
+            return Functional.conv2d(x, w, null, stride, pad);
+        }
+        float g = (float) (1.0 / Math.sqrt(x.numel() * 15.0));
+        int[] st = {stride}, p = {pad}, d = {1};
+        return Functional.conv2dFakeQuantInput(x, new FakeQuantSpec(step, null, 0, 15, g, true), w, null, st, p, d, 1);
+    }
+
     public Tensor forward(Tensor x) {
         bnIndex = 0;
         Tensor h = bnRelu(Functional.conv2d(x, stem, null, 1, 1), null);
         for (int i = 0; i < blocks.size(); i++) {
             Tensor[] b = blocks.get(i);
             int stride = blockCfg.get(i)[0];
-            Tensor qin = q(h, b[4], false);
-            Tensor o = bnRelu(Functional.conv2d(qin, q(b[0], b[3], true), null, stride, 1), null);
-            Tensor c2 = Functional.conv2d(q(o, b[6], false), q(b[1], b[5], true), null, 1, 1);
+            Tensor o = bnRelu(qconv(h, b[4], q(b[0], b[3], true), stride, 1), null);
+            Tensor c2 = qconv(o, b[6], q(b[1], b[5], true), 1, 1);
             int bn2 = bnIndex++; // the second BN's parameters come before the shortcut's
-            Tensor sc = b[2] == null ? h : bn(Functional.conv2d(qin, q(b[2], b[7], true), null, stride, 0));
+            Tensor sc = b[2] == null ? h : bn(qconv(h, b[4], q(b[2], b[7], true), stride, 0));
             Tensor[] p = bn.get(bn2);
             h = Functional.batchNormRelu(c2, sc, p[2], p[3], p[0], p[1], true, 0.1f, 1e-5f);
         }

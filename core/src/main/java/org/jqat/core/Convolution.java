@@ -1,7 +1,10 @@
 package org.jqat.core;
 
 import org.jqat.core.backend.Backend;
+import org.jqat.core.backend.BitMask;
 import org.jqat.core.backend.Conv2dShape;
+import org.jqat.core.backend.FakeQuantShape;
+import org.jqat.core.backend.Storage;
 
 /** 2-D convolution (NCHW) with stride, padding, dilation and groups. */
 final class Convolution {
@@ -9,6 +12,85 @@ final class Convolution {
     }
 
     static Tensor conv2d(Tensor x, Tensor w, Tensor bias, int[] stride, int[] padding, int[] dilation, int groups) {
+        Conv2dShape s = shape(x, w, bias, stride, padding, dilation, groups);
+        Backend be = x.backend();
+        Tensor xd = x.dense();
+        Tensor wd = w.dense();
+        Tensor bd = bias == null ? null : bias.dense();
+        Tensor y = Tensor.empty(be, s.n(), s.cOut(), s.outH(), s.outW());
+        be.conv2d(s, xd.storage, wd.storage, bd == null ? null : bd.storage, y.storage);
+        return Autograd.record("conv2d", y, g -> {
+            Tensor gd = g.dense();
+            Tensor gx = null;
+            Tensor gw = null;
+            if (x.requiresGrad) {
+                gx = Tensor.empty(be, x.shape);
+                be.conv2dBackwardData(s, gd.storage, wd.storage, gx.storage);
+            }
+            if (w.requiresGrad) {
+                gw = Tensor.empty(be, w.shape);
+                be.conv2dBackwardWeight(s, xd.storage, gd.storage, gw.storage);
+            }
+            return new Tensor[] {gx, gw, biasGradient(s, be, bias, gd)};
+        }, x, w, bias);
+    }
+
+    /**
+     * {@code conv2d(fakeQuantize(x, q), w, bias)} without keeping the quantized input: the backend
+     * may quantize while it lays the input out, and only x is saved for backward. The backward
+     * recomputes fq(x) and its mask (the same values, so the result equals the unfused pair's), then
+     * runs the fake-quantize backward on the input gradient and the weight gradient on fq(x).
+     */
+    static Tensor conv2dFakeQuantInput(Tensor x, FakeQuantSpec q, Tensor w, Tensor bias, int[] stride, int[] padding,
+                                       int[] dilation, int groups) {
+        Conv2dShape s = shape(x, w, bias, stride, padding, dilation, groups);
+        Tensor.sameDevice("conv2dFakeQuantInput", x, q.scale());
+        Tensor.sameDevice("conv2dFakeQuantInput", x, q.offset());
+        FakeQuantShape fq = FakeQuantShape.perTensor(x.numel(), q.qmin(), q.qmax(), q.gradScale(), q.stepGradInside());
+        Tensor scale = q.scale(), offset = q.offset();
+        Backend be = x.backend();
+        Tensor xd = x.dense(), wd = w.dense(), bd = bias == null ? null : bias.dense();
+        Tensor sd = scale.dense(), od = offset == null ? null : offset.dense();
+        Tensor y = Tensor.empty(be, s.n(), s.cOut(), s.outH(), s.outW());
+        be.conv2dFakeQuantInput(s, fq, xd.storage, sd.storage, od == null ? null : od.storage, wd.storage,
+                bd == null ? null : bd.storage, y.storage);
+        return Autograd.record("conv2dFakeQuantInput", y, g -> {
+            Tensor gd = g.dense();
+            boolean quantGrads = x.requiresGrad || scale.requiresGrad || offset != null && offset.requiresGrad;
+            Tensor gx = x.requiresGrad ? Tensor.empty(be, x.shape) : null;
+            Tensor gs = scale.requiresGrad ? Tensor.empty(be, scale.shape) : null;
+            Tensor go = offset != null && offset.requiresGrad ? Tensor.empty(be, offset.shape) : null;
+            Tensor gw = w.requiresGrad ? Tensor.empty(be, w.shape) : null;
+            try (Storage xq = be.allocate(fq.size()); BitMask mask = be.allocateMask(fq.size())) {
+                be.fakeQuantize(fq, xd.storage, sd.storage, od == null ? null : od.storage, xq, mask);
+                if (quantGrads) {
+                    try (Storage gxq = be.allocate(fq.size())) {
+                        be.conv2dBackwardData(s, gd.storage, wd.storage, gxq);
+                        be.fakeQuantizeBackward(fq, xd.storage, gxq, sd.storage, od == null ? null : od.storage, mask,
+                                gx == null ? null : gx.storage, gs == null ? null : gs.storage,
+                                go == null ? null : go.storage);
+                    }
+                }
+                if (gw != null) {
+                    be.conv2dBackwardWeight(s, xq, gd.storage, gw.storage);
+                }
+            }
+            return new Tensor[] {gx, gw, biasGradient(s, be, bias, gd), gs, go};
+        }, x, w, bias, scale, offset);
+    }
+
+    private static Tensor biasGradient(Conv2dShape s, Backend be, Tensor bias, Tensor gd) {
+        if (bias == null || !bias.requiresGrad) {
+            return null;
+        }
+        Tensor gb = Tensor.empty(be, s.cOut());
+        be.channelSum(gd.storage, s.n(), s.cOut(), s.outH() * s.outW(), gb.storage);
+        return gb;
+    }
+
+    /** Validates a conv2d's operands and computes its geometry, naming the shapes in any error. */
+    private static Conv2dShape shape(Tensor x, Tensor w, Tensor bias, int[] stride, int[] padding, int[] dilation,
+                                     int groups) {
         if (x.shape.length != 4 || w.shape.length != 4) {
             throw new IllegalArgumentException("conv2d: expects input [N, C, H, W] and weight [C_out, C_in/groups, kH, kW], got input "
                     + Shape.str(x.shape) + " and weight " + Shape.str(w.shape));
@@ -29,30 +111,6 @@ final class Convolution {
             throw new IllegalArgumentException("conv2d: input " + Shape.str(x.shape) + " is too small for kernel "
                     + Shape.str(w.shape) + " with padding " + Shape.str(padding) + " and dilation " + Shape.str(dilation));
         }
-        Backend be = x.backend();
-        Tensor xd = x.dense();
-        Tensor wd = w.dense();
-        Tensor bd = bias == null ? null : bias.dense();
-        Tensor y = Tensor.empty(be, s.n(), s.cOut(), s.outH(), s.outW());
-        be.conv2d(s, xd.storage, wd.storage, bd == null ? null : bd.storage, y.storage);
-        return Autograd.record("conv2d", y, g -> {
-            Tensor gd = g.dense();
-            Tensor gx = null;
-            Tensor gw = null;
-            Tensor gb = null;
-            if (x.requiresGrad) {
-                gx = Tensor.empty(be, x.shape);
-                be.conv2dBackwardData(s, gd.storage, wd.storage, gx.storage);
-            }
-            if (w.requiresGrad) {
-                gw = Tensor.empty(be, w.shape);
-                be.conv2dBackwardWeight(s, xd.storage, gd.storage, gw.storage);
-            }
-            if (bias != null && bias.requiresGrad) {
-                gb = Tensor.empty(be, s.cOut());
-                be.channelSum(gd.storage, s.n(), s.cOut(), s.outH() * s.outW(), gb.storage);
-            }
-            return new Tensor[] {gx, gw, gb};
-        }, x, w, bias);
+        return s;
     }
 }

@@ -22,6 +22,17 @@ public final class Functional {
         return conv2d(x, weight, bias, new int[] {stride}, new int[] {padding}, new int[] {1}, 1);
     }
 
+    /**
+     * {@code conv2d(fakeQuantize(x, q), weight, bias, …)} as one op: the quantized input is never
+     * materialised or kept for backward (quantized convolutions of QAT models use it). Values and
+     * gradients equal the unfused pair's.
+     */
+    public static Tensor conv2dFakeQuantInput(Tensor x, FakeQuantSpec q, Tensor weight, Tensor bias, int[] stride,
+                                              int[] padding, int[] dilation, int groups) {
+        return Convolution.conv2dFakeQuantInput(x, q, weight, bias, pair("stride", stride), pair("padding", padding),
+                pair("dilation", dilation), groups);
+    }
+
     /** {@code x·weightᵀ + bias} over the last dimension; weight is {@code [out, in]}, bias may be null. */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
         if (weight.dim() != 2 || x.dim() < 1 || x.size(-1) != weight.size(1)) {

@@ -221,6 +221,20 @@ public interface Backend {
     void fakeQuantize(FakeQuantShape s, Storage x, Storage scale, Storage offset, Storage y, BitMask mask);
 
     /**
+     * conv2d of the fake-quantized input, {@code y = conv2d(fq(x), w) + bias}, where fq is the
+     * per-tensor fake-quantize of {@link #fakeQuantize} with layout q (one channel, x's size). The
+     * default materialises fq(x) in a temporary; a backend may quantize while it lays the input out,
+     * and must then produce exactly the values {@link #fakeQuantize} would.
+     */
+    default void conv2dFakeQuantInput(Conv2dShape s, FakeQuantShape q, Storage x, Storage scale, Storage offset,
+                                      Storage w, Storage bias, Storage y) {
+        try (Storage xq = allocate(q.size()); BitMask mask = allocateMask(q.size())) {
+            fakeQuantize(q, x, scale, offset, xq, mask);
+            conv2d(s, xq, w, bias, y);
+        }
+    }
+
+    /**
      * Fake-quantize backward in one pass: {@code gx = mask ? gy : 0}; per channel,
      * {@code gScale = gradScale·Σ gy·(inside ? (stepGradInside ? q − v : 0) : q)} and
      * {@code gOffset = gradScale·Σ gy·(inside ? 0 : 1)}. Any of gx, gScale, gOffset may be null when not

@@ -178,6 +178,20 @@ public final class CpuBackend implements Backend {
         Conv2dKernels.forward(s, HeapStorage.of(x), HeapStorage.of(w), bias == null ? null : HeapStorage.of(bias), HeapStorage.of(y));
     }
 
+    /** Direct layers quantize the input while laying it out; others take the unfused default. */
+    @Override
+    public void conv2dFakeQuantInput(Conv2dShape s, FakeQuantShape q, Storage x, Storage scale, Storage offset,
+                                     Storage w, Storage bias, Storage y) {
+        if (!Conv2dKernels.direct(s)) {
+            Backend.super.conv2dFakeQuantInput(s, q, x, scale, offset, w, bias, y);
+            return;
+        }
+        DirectConv.InputQuant iq = new DirectConv.InputQuant(HeapStorage.of(scale)[0],
+                offset == null ? 0f : HeapStorage.of(offset)[0], q.qmin(), q.qmax());
+        DirectConv.forward(s, HeapStorage.of(x), HeapStorage.of(w), bias == null ? null : HeapStorage.of(bias),
+                HeapStorage.of(y), iq);
+    }
+
     @Override
     public void conv2dBackwardData(Conv2dShape s, Storage gy, Storage w, Storage gx) {
         Conv2dKernels.backwardData(s, HeapStorage.of(gy), HeapStorage.of(w), HeapStorage.of(gx));

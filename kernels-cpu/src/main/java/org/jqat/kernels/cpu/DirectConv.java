@@ -40,6 +40,13 @@ final class DirectConv {
         return (v + m - 1) / m * m;
     }
 
+    /**
+     * A per-tensor fake-quantize applied to the input while it is copied into the planes (see
+     * {@link FakeQuantKernels#quantizeRow}); padding stays 0, as when the quantized tensor is padded.
+     */
+    record InputQuant(float step, float beta, float qmin, float qmax) {
+    }
+
     // ---- forward geometry (also the weight gradient's) -------------------------------------
 
     /** Padded, phase-split input planes of one image-group and the tap offsets into them. */
@@ -76,6 +83,11 @@ final class DirectConv {
          * column j holds padded input (py + r·sh, px + j·sw), zero outside the image.
          */
         void build(float[] x, int xOff, float[] dst, int dstOff) {
+            build(x, xOff, dst, dstOff, null);
+        }
+
+        /** As {@link #build(float[], int, float[], int)}, fake-quantizing each copied value when q is not null. */
+        void build(float[] x, int xOff, float[] dst, int dstOff, InputQuant q) {
             int h = s.h(), w = s.w(), sh = s.strideH(), sw = s.strideW(), ph = s.padH(), pw = s.padW();
             int d = dstOff;
             for (int ci = 0; ci < s.cInPerGroup(); ci++) {
@@ -97,11 +109,15 @@ final class DirectConv {
                                 continue;
                             }
                             Arrays.fill(dst, d, d + lo, 0f);
-                            if (sw == 1) {
+                            if (sw == 1 && q == null) {
                                 System.arraycopy(x, row + lo + px - pw, dst, d + lo, hi - lo);
+                            } else if (sw == 1) {
+                                FakeQuantKernels.quantizeRow(x, row + lo + px - pw, dst, d + lo, hi - lo,
+                                        q.step(), q.beta(), q.qmin(), q.qmax());
                             } else {
                                 for (int j = lo, ix = px + lo * sw - pw; j < hi; j++, ix += sw) {
-                                    dst[d + j] = x[row + ix];
+                                    float v = x[row + ix];
+                                    dst[d + j] = q == null ? v : FakeQuantKernels.quantize(v, q.step(), q.beta(), q.qmin(), q.qmax());
                                 }
                             }
                             Arrays.fill(dst, d + hi, d + wq, 0f);
@@ -133,6 +149,11 @@ final class DirectConv {
     }
 
     static void forward(Conv2dShape s, float[] x, float[] w, float[] bias, float[] y) {
+        forward(s, x, w, bias, y, null);
+    }
+
+    /** The convolution of the input fake-quantized by q (null: the input as it is). */
+    static void forward(Conv2dShape s, float[] x, float[] w, float[] bias, float[] y, InputQuant q) {
         Planes p = Planes.of(s);
         int taps = p.offsets().length, cog = s.cOutPerGroup(), cig = s.cInPerGroup();
         int blocks = (cog + MR - 1) / MR;
@@ -145,7 +166,7 @@ final class DirectConv {
             float[] out = Scratch.get(OUT, blocks * MR * qn);
             Arrays.fill(planes, p.imageSize(), bufSize, 0f);
             for (int g = 0; g < s.groups(); g++) {
-                p.build(x, (n * s.cIn() + g * cig) * hw, planes, 0);
+                p.build(x, (n * s.cIn() + g * cig) * hw, planes, 0, q);
                 for (int b = 0; b < blocks; b++) {
                     int aOff = (g * blocks + b) * taps * MR;
                     for (int q0 = 0; q0 < qn; q0 += NR) {

@@ -79,6 +79,31 @@ final class FakeQuantKernels {
         return i;
     }
 
+    /** The fake-quantize of one value, exactly as {@link #forwardScalar} computes it. */
+    static float quantize(float x, float step, float beta, float qmin, float qmax) {
+        float v = (x - beta) / step;
+        return (float) Math.rint(Math.min(Math.max(v, qmin), qmax)) * step + beta;
+    }
+
+    /**
+     * {@code y[yOff + i] = quantize(x[xOff + i])} for i < len, no mask: the values {@link #forward}
+     * writes, bit for bit (for layers that quantize their input while copying it).
+     */
+    static void quantizeRow(float[] x, int xOff, float[] y, int yOff, int len, float step, float beta, float qmin,
+                            float qmax) {
+        int i = 0;
+        if (Math.abs(qmin) < EXACT_LIMIT && Math.abs(qmax) < EXACT_LIMIT) {
+            FloatVector vStep = FloatVector.broadcast(S, step), vBeta = FloatVector.broadcast(S, beta);
+            for (; i <= len - L; i += L) {
+                FloatVector v = FloatVector.fromArray(S, x, xOff + i).sub(vBeta).div(vStep);
+                rint(v.max(qmin).min(qmax)).mul(vStep).add(vBeta).intoArray(y, yOff + i);
+            }
+        }
+        for (; i < len; i++) {
+            y[yOff + i] = quantize(x[xOff + i], step, beta, qmin, qmax);
+        }
+    }
+
     /** Round half to even for |c| < 2^22, keeping the sign of zero as Math.rint does. */
     private static FloatVector rint(FloatVector c) {
         FloatVector r = c.add(MAGIC).sub(MAGIC);

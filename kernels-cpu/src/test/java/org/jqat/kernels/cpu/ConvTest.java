@@ -151,4 +151,33 @@ class ConvTest {
             check(r, shape(3, l[0], l[1], l[1], l[2], l[3], l[4], l[3] / 2, 1, 1), false);
         }
     }
+
+    /**
+     * The convolution of a fake-quantized input: quantizing while laying out the input must give
+     * bit for bit the conv of the tensor the fake-quantize kernel writes (so forward and backward,
+     * which recomputes that tensor, agree), and match the reference.
+     */
+    @Test
+    void fakeQuantizedInput() {
+        Random r = new Random(25);
+        Conv2dShape[] shapes = {shape(3, 16, 9, 11, 8, 3, 1, 1, 1, 1), shape(2, 5, 12, 12, 9, 3, 2, 1, 1, 1),
+                shape(2, 4, 8, 8, 6, 1, 2, 0, 1, 1), shape(1, 6, 7, 7, 4, 3, 1, 1, 1, 2)};
+        for (Conv2dShape s : shapes) {
+            int xs = s.n() * s.cIn() * s.h() * s.w(), ys = s.n() * s.cOut() * s.outH() * s.outW();
+            float[] x = randn(r, xs), w = randn(r, s.weightSize()), b = randn(r, s.cOut());
+            for (float[] q : new float[][] {{0.37f, 0f, 0f, 15f}, {0.21f, -0.1f, -8f, 7f}, {0.5f, 0.25f, -2f, 1f}}) {
+                org.jqat.core.backend.FakeQuantShape fq =
+                        org.jqat.core.backend.FakeQuantShape.perTensor(xs, q[2], q[3], 1f, true);
+                Storage scale = storage(new float[] {q[0]}), offset = q[1] == 0f ? null : storage(new float[] {q[1]});
+                Storage xq = new HeapStorage(xs);
+                CPU.fakeQuantize(fq, storage(x), scale, offset, xq, CPU.allocateMask(xs));
+                Storage unfused = new HeapStorage(ys), fused = new HeapStorage(ys), ref = new HeapStorage(ys);
+                CPU.conv2d(s, xq, storage(w), storage(b), unfused);
+                CPU.conv2dFakeQuantInput(s, fq, storage(x), scale, offset, storage(w), storage(b), fused);
+                REF.conv2dFakeQuantInput(s, fq, storage(x), scale, offset, storage(w), storage(b), ref);
+                assertBitExact(data(unfused), data(fused), "fused fake-quant conv " + s);
+                assertClose(data(ref), data(fused), sumTol(s.cInPerGroup() * s.kh() * s.kw()) * 4, "vs reference " + s);
+            }
+        }
+    }
 }

@@ -1,5 +1,6 @@
 package org.jqat.qat.convert;
 
+import org.jqat.core.FakeQuantSpec;
 import org.jqat.core.Functional;
 import org.jqat.core.Rng;
 import org.jqat.core.Tensor;
@@ -45,9 +46,14 @@ public final class QuantConv2d extends Conv2d {
     @Override
     public Tensor forward(Tensor x) {
         Quantizer in = inputQuantizer();
+        int[] st = {stride}, pad = {padding}, dil = {dilation};
+        FakeQuantSpec fused = in == null ? null : in.fusedSpec(x);
+        if (fused != null) {
+            // quantized while the convolution lays out its input: fq(x) is neither materialised nor kept
+            return Functional.conv2dFakeQuantInput(x, fused, quantizedWeight(), bias(), st, pad, dil, groups);
+        }
         Tensor xq = in == null ? x : in.forward(x);
-        return Functional.conv2d(xq, quantizedWeight(), bias(), new int[] {stride}, new int[] {padding},
-                new int[] {dilation}, groups);
+        return Functional.conv2d(xq, quantizedWeight(), bias(), st, pad, dil, groups);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.jqat.qat.quant;
 
 import org.jqat.core.Autograd;
+import org.jqat.core.FakeQuantSpec;
 import org.jqat.core.Functional;
 import org.jqat.core.Tensor;
 
@@ -118,6 +119,18 @@ public final class LsqQuantizer extends Quantizer {
         }
         return Functional.fakeQuantize(x, step(), null, perChannel ? 0 : -1, range.qmin(), range.qmax(),
                 gradScale(x.numel()), true);
+    }
+
+    /** Per-tensor LSQ is one fake-quantize (step, no offset, LSQ step gradient): layers may fuse it. */
+    @Override
+    public FakeQuantSpec fusedSpec(Tensor x) {
+        if (perChannel) {
+            return null;
+        }
+        if (!isInitialized()) {
+            initialize(x);
+        }
+        return new FakeQuantSpec(step(), null, range.qmin(), range.qmax(), gradScale(x.numel()), true);
     }
 
     private void initialize(Tensor x) {

@@ -1,5 +1,6 @@
 package org.jqat.qat.quant;
 
+import org.jqat.core.FakeQuantSpec;
 import org.jqat.core.Tensor;
 import org.jqat.nn.Module;
 
@@ -23,6 +24,16 @@ public abstract class Quantizer extends Module {
      * (DoReFa's 1-bit mean); others ignore it. Null for quantizers that do not quantize.
      */
     public abstract QuantGrid grid(Tensor x);
+
+    /**
+     * The per-tensor fake-quantize that {@code forward(x)} would apply, for layers that fuse it into
+     * their own kernel ({@link org.jqat.qat.convert.QuantConv2d} quantizes its input while the
+     * convolution lays it out); it prepares state as forward does (a first call initialises the
+     * step). Null when forward is not one per-tensor fake-quantize: such layers call forward.
+     */
+    public FakeQuantSpec fusedSpec(Tensor x) {
+        return null;
+    }
 
     @Override
     protected String describe() {
