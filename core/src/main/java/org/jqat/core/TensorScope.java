@@ -37,6 +37,7 @@ public final class TensorScope implements AutoCloseable {
     private final TensorScope parent;
     private final Thread thread;
     private final List<Tensor> made = new ArrayList<>();
+    private final List<AutoCloseable> resources = new ArrayList<>();
     private boolean closed;
 
     private TensorScope(TensorScope parent) {
@@ -77,6 +78,18 @@ public final class TensorScope implements AutoCloseable {
         return t;
     }
 
+    /**
+     * Closes {@code r} with this thread's innermost scope (device memory an op keeps outside
+     * tensors, such as a fake-quantize mask saved for backward); without a scope, nothing happens
+     * and r is left to its other owners or the collector.
+     */
+    static void closeWithScope(AutoCloseable r) {
+        TensorScope s = CURRENT.get();
+        if (s != null) {
+            s.resources.add(r);
+        }
+    }
+
     /** Tensors made in this scope so far that will be closed with it. */
     public int pending() {
         int n = 0;
@@ -113,6 +126,14 @@ public final class TensorScope implements AutoCloseable {
             }
         }
         made.clear();
+        for (AutoCloseable r : resources) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                first = first == null ? new IllegalStateException("TensorScope.close: " + e.getMessage(), e) : first;
+            }
+        }
+        resources.clear();
         if (first != null) {
             throw first;
         }

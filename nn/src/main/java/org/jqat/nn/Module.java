@@ -371,7 +371,19 @@ public abstract class Module implements Cloneable {
                 }
             }
         }
+        for (Module m : namedModules().values()) {
+            m.onStateLoaded();
+        }
         return report;
+    }
+
+    /**
+     * Called on every module of the tree after {@link #loadStateDict} copied new values into its
+     * parameters and buffers. Modules that mirror a buffer on the host (a quantizer's
+     * "initialized" flag, read on every forward) refresh the mirror here, so the forward pass
+     * never has to read the buffer back from a device.
+     */
+    protected void onStateLoaded() {
     }
 
     // ---- copying --------------------------------------------------------------------------
@@ -415,7 +427,7 @@ public abstract class Module implements Cloneable {
         if (done != null) {
             return (Tensor) done;
         }
-        Tensor c = t.cloneData();
+        Tensor c = TensorScope.keep(t.cloneData());
         seen.put(t, c);
         return c;
     }

@@ -23,7 +23,10 @@ import org.jqat.core.Tensor;
  * one level range for all channels).
  *
  * <p>State (buffers): {@code min_val}, {@code max_val}, {@code scale} ({@code [channels]}),
- * {@code zero_point} ({@code [1]}), {@code initialized}.
+ * {@code zero_point} ({@code [1]}), {@code initialized}. The flag, the zero point and the running
+ * range are mirrored on the host (refreshed by {@code loadStateDict}), so a forward pass never
+ * reads a buffer back from a device; observing a training batch still downloads it once (the
+ * statistics are computed on the host), which is MinMax's one host round trip per step.
  */
 public final class MinMaxQuantizer extends Quantizer {
     /** torch's MovingAverageMinMaxObserver default averaging constant. */
@@ -35,6 +38,11 @@ public final class MinMaxQuantizer extends Quantizer {
     private final boolean perChannel;
     private final int channels;
     private final float averagingConstant;
+    // Host mirrors of the buffers the forward pass reads, so it never reads them back from a device.
+    private boolean initialized;
+    private int zeroPoint;
+    private float[] runningMin;
+    private float[] runningMax;
 
     public MinMaxQuantizer(QuantRange range, boolean symmetric, boolean perChannel, int channels, float averagingConstant) {
         if (perChannel && !symmetric) {
@@ -80,11 +88,19 @@ public final class MinMaxQuantizer extends Quantizer {
     }
 
     public boolean isInitialized() {
-        return buffer("initialized").item() != 0f;
+        return initialized;
     }
 
     private int zeroPoint() {
-        return (int) buffer("zero_point").item();
+        return zeroPoint;
+    }
+
+    @Override
+    protected void onStateLoaded() {
+        initialized = buffer("initialized").item() != 0f;
+        zeroPoint = (int) buffer("zero_point").item();
+        runningMin = buffer("min_val").toFloatArray();
+        runningMax = buffer("max_val").toFloatArray();
     }
 
     @Override
@@ -104,8 +120,8 @@ public final class MinMaxQuantizer extends Quantizer {
         float[] hi = HostStats.perChannel(v, channels, HostStats::max);
         try (var ng = Autograd.noGrad()) {
             if (isInitialized()) {
-                float[] rlo = buffer("min_val").toFloatArray();
-                float[] rhi = buffer("max_val").toFloatArray();
+                float[] rlo = runningMin;
+                float[] rhi = runningMax;
                 for (int c = 0; c < channels; c++) {
                     lo[c] = rlo[c] + averagingConstant * (lo[c] - rlo[c]);
                     hi[c] = rhi[c] + averagingConstant * (hi[c] - rhi[c]);
@@ -128,6 +144,10 @@ public final class MinMaxQuantizer extends Quantizer {
             buffer("scale").copyFrom_(Tensor.of(scale));
             buffer("zero_point").fill_(zp);
             buffer("initialized").fill_(1f);
+            runningMin = lo;
+            runningMax = hi;
+            zeroPoint = zp;
+            initialized = true;
         }
     }
 
