@@ -34,8 +34,15 @@ final class DriverRuntime extends CudaRuntime {
         }
     }
 
-    /** Floats per pinned staging buffer (two of them alternate). */
+    /** Floats per pinned staging buffer. */
     private static final int STAGING_FLOATS = 2 << 20;
+    /**
+     * Staging buffers used in turn. An upload waits only for the copy made from the same buffer
+     * this many uploads earlier; a step makes a handful of small uploads (batch, labels, the
+     * backward seed, quantizer scalars), so with 8 that copy is long done and uploads never make
+     * the host wait for kernels queued in the same step.
+     */
+    private static final int STAGING_COUNT = 8;
 
     final CUdevice device;
     final CUcontext context;
@@ -50,9 +57,9 @@ final class DriverRuntime extends CudaRuntime {
     private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
     private final Map<String, CUmodule> modules = new HashMap<>();
     private final Map<String, CUfunction> functions = new HashMap<>();
-    private final Pointer[] staging = new Pointer[2];
-    private final ByteBuffer[] stagingBuf = new ByteBuffer[2];
-    private final CUevent[] stagingDone = new CUevent[2];
+    private final Pointer[] staging = new Pointer[STAGING_COUNT];
+    private final ByteBuffer[] stagingBuf = new ByteBuffer[STAGING_COUNT];
+    private final CUevent[] stagingDone = new CUevent[STAGING_COUNT];
     private int stagingNext;
 
     private DriverRuntime(CUdevice device, CUcontext context, CUstream stream) {
@@ -75,7 +82,7 @@ final class DriverRuntime extends CudaRuntime {
         int[] v = new int[1];
         cuDriverGetVersion(v);
         this.driverVersion = v[0];
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < STAGING_COUNT; i++) {
             staging[i] = new Pointer();
             cuMemAllocHost(staging[i], (long) STAGING_FLOATS * Float.BYTES);
             stagingBuf[i] = staging[i].getByteBuffer(0, (long) STAGING_FLOATS * Float.BYTES).order(ByteOrder.nativeOrder());
@@ -243,7 +250,7 @@ final class DriverRuntime extends CudaRuntime {
 
     // ---- transfers --------------------------------------------------------------------------
 
-    /** Copies host floats to device memory through the pinned staging buffers (async, double-buffered). */
+    /** Copies host floats to device memory through the pinned staging buffers (async, buffers used in turn). */
     @Override
     synchronized void upload(float[] src, int srcOffset, CUdeviceptr dst, long dstElement, int count) {
         enter();
@@ -278,7 +285,7 @@ final class DriverRuntime extends CudaRuntime {
     /** Waits for the staging buffer's previous copy, then hands it out. */
     private int nextStaging() {
         int b = stagingNext;
-        stagingNext ^= 1;
+        stagingNext = (stagingNext + 1) % STAGING_COUNT;
         cuEventSynchronize(stagingDone[b]);
         return b;
     }
