@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # The whole GPU check in one command: every CUDA test suite, the benchmarks, one report file.
 #
-#   kernels-cuda/gpu-check.sh --prepare   on a build machine (JDK 25 + Maven, Maven Central reachable):
+#   kernels-cuda/gpu-check.sh --prepare [--jlink]
+#                                         on a build machine (JDK 25 + Maven, Maven Central reachable):
 #                                         builds the modules and gathers everything the run needs
-#                                         (jars, test classes, the test runner) into
-#                                         kernels-cuda/target/gpu-check/bundle
+#                                         (jars, test classes, the compiled test runner) into
+#                                         kernels-cuda/target/gpu-check/bundle; --jlink also makes a
+#                                         minimal Java runtime in kernels-cuda/target/gpu-check/jdk
+#                                         for a GPU machine without one. Carry kernels-cuda/target/gpu-check.
 #   kernels-cuda/gpu-check.sh [OUT_DIR]   on the GPU machine: runs everything and writes
 #                                         OUT_DIR/gpu-check-report.md (and OUT_DIR/logs/*); OUT_DIR
 #                                         defaults to $OUT, else kernels-cuda/target/gpu-check/out
 #
 # The run needs neither Maven nor network, only a Java 25 runtime with jdk.incubator.vector: the
-# first of $JQAT_JAVA, ./jdk/bin/java or ../jdk/bin/java (a jlink image carried beside the
-# repository; docs/cuda.md shows how to make one), $JAVA_HOME/bin/java, java on the PATH. Without
+# first of $JQAT_JAVA, kernels-cuda/target/gpu-check/jdk (--jlink), ./jdk or ../jdk (a jlink image
+# carried beside the repository), $JAVA_HOME/bin/java, java on the PATH. Without
 # a bundle it prepares one first (which needs Maven). Without a GPU it still runs, says so at the
 # top of the report, and the GPU tests are reported as skipped with the backend's reason.
 # Exit status: 0 all ran and passed (on a GPU), 1 a test or step failed, 2 no GPU here, 3 setup.
@@ -26,6 +29,8 @@ T_PTX=120
 T_CUDA_TESTS=300
 T_QAT_TESTS=200
 T_TORCH=120
+# What the test suites need from the JDK (jdeps over the bundle), for --prepare --jlink.
+JLINK_MODULES=java.base,java.logging,java.net.http,java.sql,jdk.management,jdk.incubator.vector,jdk.unsupported
 
 KERNEL_TESTS=(org.jqat.kernels.cuda.LaunchSignatureTest org.jqat.kernels.cuda.OpCodesTest
     org.jqat.kernels.cuda.PtxResourcesTest org.jqat.kernels.cuda.DeviceMemoryTest
@@ -70,16 +75,28 @@ prepare() {
             echo "$name" >> "$BUNDLE/$module.cp"
         done
     done
-    cp "$HERE/gpu-check/RunTests.java" "$BUNDLE/"
+    # The runner is compiled here, so the GPU machine's runtime needs no jdk.compiler.
+    mkdir -p "$BUNDLE/runner"
+    "${JAVA_HOME:+$JAVA_HOME/bin/}javac" -d "$BUNDLE/runner" -cp "$(classpath kernels-cuda)" "$HERE/gpu-check/RunTests.java" \
+        || die "cannot compile gpu-check/RunTests.java"
     (cd "$ROOT" && git rev-parse --short HEAD 2> /dev/null || echo unknown) > "$BUNDLE/revision"
-    echo "gpu-check: bundle ready in $BUNDLE ($(du -sh "$BUNDLE" | cut -f1)); carry kernels-cuda/target/gpu-check/bundle"
+    echo "gpu-check: bundle ready in $BUNDLE ($(du -sh "$BUNDLE" | cut -f1))"
+    if [[ "${1:-}" == "--jlink" ]]; then
+        # A Java runtime for a machine without one: only the modules the suites use.
+        rm -rf "$WORK/jdk"
+        "${JAVA_HOME:+$JAVA_HOME/bin/}jlink" --add-modules "$JLINK_MODULES" --strip-debug --no-header-files \
+            --no-man-pages --compress=zip-9 --output "$WORK/jdk" || die "jlink failed"
+        command -v strip > /dev/null && strip --strip-unneeded "$WORK/jdk/lib/server/libjvm.so"
+        echo "gpu-check: Java runtime in $WORK/jdk ($(du -sh "$WORK/jdk" | cut -f1))"
+    fi
+    echo "gpu-check: carry kernels-cuda/target/gpu-check ($(du -sh "$WORK" | cut -f1)) to the GPU machine"
 }
 
 # ---- run (GPU machine) ------------------------------------------------------------------------
 
 find_java() {
     local c
-    for c in "${JQAT_JAVA:-}" "$ROOT/jdk/bin/java" "$ROOT/../jdk/bin/java" "${JAVA_HOME:+$JAVA_HOME/bin/java}" \
+    for c in "${JQAT_JAVA:-}" "$WORK/jdk/bin/java" "$ROOT/jdk/bin/java" "$ROOT/../jdk/bin/java" "${JAVA_HOME:+$JAVA_HOME/bin/java}" \
              "$(command -v java 2> /dev/null || true)"; do
         [[ -n "$c" && -x "$c" ]] || continue
         if "$c" --add-modules jdk.incubator.vector -version 2>&1 | grep -qE 'version "(2[5-9]|[3-9][0-9])'; then
@@ -103,7 +120,7 @@ run_tests() { # MODULE TIMEOUT CLASS...  (run from the module directory, as Sure
     echo "gpu-check: $name (limit ${limit}s) ..."
     (cd "$dir" && timeout --kill-after=10 "$limit" "$JAVA" --add-modules jdk.incubator.vector \
         --enable-native-access=ALL-UNNAMED -Xmx24g -XX:+UseParallelGC \
-        -Djqat.cuda.bench=true -Djqat.golden="$GOLDEN" -cp "$(classpath "$name")" "$BUNDLE/RunTests.java" "$@") > "$log" 2>&1
+        -Djqat.cuda.bench=true -Djqat.golden="$GOLDEN" -cp "$BUNDLE/runner:$(classpath "$name")" RunTests "$@") > "$log" 2>&1
     local rc=$?
     [[ $rc -eq 124 || $rc -eq 137 ]] && echo "TIMEOUT after ${limit}s" >> "$log"
     return $rc
@@ -114,14 +131,14 @@ quote_lines() { sed 's/^/    /' >> "$REPORT"; }
 
 main() {
     if [[ "${1:-}" == "--prepare" ]]; then
-        prepare
+        prepare "${2:-}"
         exit 0
     fi
     OUTDIR="${1:-${OUT:-$WORK/out}}"
     mkdir -p "$OUTDIR/logs" || die "cannot create $OUTDIR"
     OUTDIR="$(cd "$OUTDIR" && pwd)"
     REPORT="$OUTDIR/gpu-check-report.md"
-    [[ -f "$BUNDLE/RunTests.java" ]] || prepare
+    [[ -d "$BUNDLE/runner" ]] || prepare
     JAVA="$(find_java)" || die "no Java 25 runtime: set JQAT_JAVA or JAVA_HOME, or put a jlink image in $ROOT/jdk (docs/cuda.md)"
     GOLDEN="$ROOT/testdata/golden"
     [[ -d "$ROOT/../shared/golden" ]] && GOLDEN="$(cd "$ROOT/../shared/golden" && pwd)"
@@ -158,7 +175,7 @@ main() {
     section "Figures"
     {
         grep -hE '^(cuda: |copy |fq forward|fq backward|sgemm |resnet20 train|ResNet-20, )' "$OUTDIR/logs/kernels-cuda.log"
-        grep -hE 'host syncs per step' "$OUTDIR/logs/qat.log" | head -n 3
+        grep -hE 'host syncs per step' "$OUTDIR/logs/qat.log"
     } | quote_lines
     if [[ "$gpu" == yes ]]; then
         echo "PyTorch, same model and batch:" >> "$REPORT"
