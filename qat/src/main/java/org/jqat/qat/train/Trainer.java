@@ -201,7 +201,7 @@ public final class Trainer {
         int start = run == null ? 0 : run.finishedEpochs();
         double best = run == null ? Double.NEGATIVE_INFINITY : run.bestTop1();
         if (start > 0) {
-            try {
+            try (TensorScope loading = TensorScope.open()) { // temporaries of the load; the state is kept
                 Checkpoint.load(run.last(), model, optimizer, scheduler, null, true);
             } catch (org.jqat.nn.StateDictException e) {
                 throw new IllegalStateException(run.last() + " holds another model than this run's: " + e.getMessage(), e);
@@ -237,7 +237,9 @@ public final class Trainer {
                 Map<String, Object> rec = record(epoch, tm, lastTest, liveHeap);
                 history.add(rec);
                 if (run != null) {
-                    run.commit(model, optimizer, scheduler, rec, top1);
+                    try (TensorScope saving = TensorScope.open()) { // state-dict copies are released once written
+                        run.commit(model, optimizer, scheduler, rec, top1);
+                    }
                 }
                 System.err.printf(Locale.ROOT, "epoch %d/%d: train loss %.4f top1 %.2f%% | test loss %.4f top1 %.2f%% top5 %.2f%% | %.0f img/s%n",
                         epoch + 1, config.epochs(), tm.loss(), tm.top1(), lastTest == null ? Double.NaN : lastTest.loss(),
