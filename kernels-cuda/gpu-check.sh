@@ -119,7 +119,7 @@ run_tests() { # MODULE TIMEOUT CLASS...  (run from the module directory, as Sure
     local log="$OUTDIR/logs/$name.log"
     echo "gpu-check: $name (limit ${limit}s) ..."
     (cd "$dir" && timeout --kill-after=10 "$limit" "$JAVA" --add-modules jdk.incubator.vector \
-        --enable-native-access=ALL-UNNAMED -Xmx24g -XX:+UseParallelGC \
+        --enable-native-access=ALL-UNNAMED -Xmx24g -XX:+UseG1GC \
         -Djqat.cuda.bench=true -Djqat.golden="$GOLDEN" -cp "$BUNDLE/runner:$(classpath "$name")" RunTests "$@") > "$log" 2>&1
     local rc=$?
     [[ $rc -eq 124 || $rc -eq 137 ]] && echo "TIMEOUT after ${limit}s" >> "$log"

@@ -99,6 +99,29 @@ class DeviceMemoryTest {
     }
 
     @Test
+    void fakeQuantMasksAreReleasedWithoutTheCollector() {
+        Tensor x = Tensor.rand(new org.jqat.core.Rng(4), 4, 1000).to(Device.CUDA).requiresGrad(true);
+        Tensor step = Tensor.of(0.1f).to(Device.CUDA);
+        long base = live();
+        try (var ng = org.jqat.core.Autograd.noGrad()) {
+            Tensor y = Functional.fakeQuantize(x, step, null, -1, -8, 7, 1f, true);
+            assertEquals(base + 1, live(), "no graph: the mask is released at once, only y remains");
+            y.close();
+        }
+        try (TensorScope scope = TensorScope.open()) {
+            Tensor y = Functional.fakeQuantize(x, step, null, -1, -8, 7, 1f, true);
+            assertEquals(base + 2, live(), "y and the mask saved for backward");
+            y.sum().backward();
+        }
+        x.setGrad(null); // the gradient was made in the scope, and closed with it
+        assertEquals(base, live(), "y, its mask and the gradients came back with the step");
+        try (TensorScope scope = TensorScope.open()) {
+            Functional.fakeQuantize(x, step, null, -1, -8, 7, 1f, true); // a graph whose backward never runs
+        }
+        assertEquals(base, live(), "the scope released y and its mask");
+    }
+
+    @Test
     void escapingATensorFromAScopeFailsLoudlyOnUse() {
         Tensor leaked;
         try (TensorScope scope = TensorScope.open()) {

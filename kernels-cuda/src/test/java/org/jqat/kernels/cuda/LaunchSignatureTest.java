@@ -33,6 +33,8 @@ class LaunchSignatureTest {
         for (String module : Kernels.ALL.keySet()) {
             Map<String, PtxSignature> sigs = PtxSignature.parseAll(CudaRuntime.ptx(module));
             assertEquals(PtxResourcesTest.entries(module), sigs.keySet(), module + ": parsed entries");
+            // and no kernel is compiled but left out of Kernels.ALL (it would escape the dry-run check)
+            assertEquals(new TreeSet<>(Kernels.ALL.get(module)), new TreeSet<>(sigs.keySet()), module + ": Kernels.ALL vs PTX");
             for (PtxSignature s : sigs.values()) {
                 assertFalse(s.params().isEmpty(), s.kernel() + " has no parameters?");
                 kernels++;
