@@ -52,8 +52,8 @@ final class FakeQuant {
         }, x, scale, offset);
         if (out.node == null) {
             mask.close(); // nothing recorded (no-grad, or no input needs a gradient): no backward will read it
-        } else {
-            TensorScope.closeWithScope(mask); // for a graph whose backward never runs
+        } else if (y.storage.freesMemory()) {
+            TensorScope.closeWithScope(mask); // device memory, for a graph whose backward never runs
         }
         return out;
     }

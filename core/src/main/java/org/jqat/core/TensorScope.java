@@ -27,9 +27,13 @@ import java.util.List;
  * to whoever stored it. Using a tensor after its scope closed fails with
  * {@link IllegalStateException} instead of reading freed memory.
  *
- * <p>On the host, freeing is {@link org.jqat.core.backend.Storage#free()}: a no-op today, the
- * place where a CPU backend may later recycle heap arrays between steps. Scopes are per thread;
- * tensors made on other threads (a data loader's workers) are not recorded.
+ * <p>Only tensors whose storage {@linkplain org.jqat.core.backend.Storage#freesMemory() gives
+ * memory back} are recorded: device memory today. Heap arrays ({@code HeapStorage}) are the
+ * collector's, so host tensors are left alone (recording them would only keep a step's garbage
+ * reachable until its end). A CPU backend that recycles arrays between steps would hand out
+ * storages that say {@code freesMemory()} and return arrays in {@code Storage.free()}: the same
+ * scope then recycles them. Scopes are per thread; tensors made on other threads (a data
+ * loader's workers) are not recorded.
  */
 public final class TensorScope implements AutoCloseable {
     private static final ThreadLocal<TensorScope> CURRENT = new ThreadLocal<>();
@@ -57,10 +61,13 @@ public final class TensorScope implements AutoCloseable {
         return CURRENT.get();
     }
 
-    /** Records a new tensor in this thread's innermost scope, if any (called by the tensor constructor). */
+    /**
+     * Records a new tensor in this thread's innermost scope, if any and if closing it can give
+     * memory back ({@link org.jqat.core.backend.Storage#freesMemory()}); called by the tensor constructor.
+     */
     static void track(Tensor t) {
         TensorScope s = CURRENT.get();
-        if (s != null) {
+        if (s != null && t.storage.freesMemory()) {
             s.made.add(t);
             t.scope = s;
         }

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,8 +13,36 @@ import org.jqat.core.backend.Device;
 import org.jqat.core.backend.Storage;
 import org.junit.jupiter.api.Test;
 
-/** Storage reference counts, aliases from to(), and scopes that close a block's tensors (host memory). */
+/**
+ * Storage reference counts, aliases from to(), and scopes that close a block's tensors. Scopes
+ * record only tensors over memory that closing gives back, so they are tested with a storage
+ * that counts its frees (device memory is tested end to end in kernels-cuda's DeviceMemoryTest).
+ */
 class TensorScopeTest {
+
+    /** Memory that says it is given back on free (as device memory does), counting frees. */
+    static final class CountingStorage extends Storage {
+        int frees;
+
+        @Override
+        public int size() {
+            return 6;
+        }
+
+        @Override
+        public Device device() {
+            return Device.CPU;
+        }
+
+        @Override
+        protected void free() {
+            frees++;
+        }
+    }
+
+    private static Tensor over(Storage s) {
+        return Tensor.dense(s, 2, 3);
+    }
 
     @Test
     void viewsHoldTheirOwnReference() {
@@ -49,23 +79,40 @@ class TensorScopeTest {
 
     @Test
     void scopeClosesWhatItMadeExceptKeptAndOutsideTensors() {
-        Tensor param = Tensor.of(1f, 2f, 3f);
-        Tensor kept;
+        CountingStorage paramMemory = new CountingStorage();
+        Tensor param = over(paramMemory);
+        CountingStorage tempMemory = new CountingStorage();
+        CountingStorage keptMemory = new CountingStorage();
         Tensor temp;
         Tensor view;
+        Tensor kept;
         try (TensorScope scope = TensorScope.open()) {
-            temp = param.mul(2f);
-            view = param.reshape(3, 1); // a view of outside memory: its reference goes, the memory stays
-            kept = TensorScope.keep(temp.add(1f));
-            assertEquals(2, scope.pending());
-            assertEquals(2, param.storage().references());
+            temp = over(tempMemory);
+            Tensor tempView = temp.transpose(0, 1);
+            view = param.reshape(3, 2); // a view of outside memory: its reference goes, the memory stays
+            kept = TensorScope.keep(over(keptMemory));
+            assertEquals(3, scope.pending());
+            assertEquals(2, tempMemory.references());
         }
         assertTrue(temp.isClosed());
-        assertTrue(temp.storage().isFreed());
+        assertEquals(1, tempMemory.frees, "made and viewed only inside: freed once");
         assertTrue(view.isClosed());
         assertFalse(param.isClosed());
-        assertEquals(1, param.storage().references());
-        assertArrayEquals(new float[] {3f, 5f, 7f}, kept.toFloatArray());
+        assertEquals(0, paramMemory.frees);
+        assertEquals(1, paramMemory.references());
+        assertFalse(kept.isClosed());
+        assertEquals(0, keptMemory.frees);
+        kept.close();
+        assertEquals(1, keptMemory.frees);
+    }
+
+    @Test
+    void heapTensorsAreNotRecorded() {
+        try (TensorScope scope = TensorScope.open()) {
+            Tensor t = Tensor.ones(3).mul(2f);
+            assertEquals(0, scope.pending(), "heap arrays are the collector's: nothing to give back at the end");
+            assertFalse(t.isClosed());
+        }
     }
 
     @Test
@@ -73,18 +120,18 @@ class TensorScopeTest {
         Tensor outerT;
         Tensor innerT;
         try (TensorScope outer = TensorScope.open()) {
-            outerT = Tensor.zeros(2);
+            outerT = over(new CountingStorage());
             TensorScope inner = TensorScope.open();
-            innerT = Tensor.ones(2);
+            innerT = over(new CountingStorage());
             IllegalStateException e = assertThrows(IllegalStateException.class, outer::close);
             assertTrue(e.getMessage().contains("inner scope is still open"), e.getMessage());
             inner.close();
             assertTrue(innerT.isClosed());
             assertFalse(outerT.isClosed());
-            assertEquals(outer, TensorScope.current());
+            assertSame(outer, TensorScope.current());
         }
         assertTrue(outerT.isClosed());
-        assertEquals(null, TensorScope.current());
+        assertNull(TensorScope.current());
     }
 
     @Test
@@ -92,5 +139,9 @@ class TensorScopeTest {
         Storage s = Tensor.zeros(3).storage();
         IllegalStateException e = assertThrows(IllegalStateException.class, s::close);
         assertTrue(e.getMessage().contains("still held by 1 tensor"), e.getMessage());
+        CountingStorage bare = new CountingStorage();
+        bare.close();
+        bare.close();
+        assertEquals(1, bare.frees);
     }
 }

@@ -37,6 +37,17 @@ public abstract class Storage implements AutoCloseable {
     protected void free() {
     }
 
+    /**
+     * Whether {@link #free()} gives memory back (device blocks; a host pool). A
+     * {@link org.jqat.core.TensorScope} records only tensors over such storages: recording the
+     * others would just keep garbage reachable until the scope ends (a step's activations and
+     * gradients, which the collector can reclaim as the backward pass drops them). True unless
+     * overridden; {@link HeapStorage} says false.
+     */
+    public boolean freesMemory() {
+        return true;
+    }
+
     /** Takes a reference (a tensor now uses this storage); fails if the storage was already freed. */
     public final void retain() {
         int r;
