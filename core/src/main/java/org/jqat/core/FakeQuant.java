@@ -41,13 +41,20 @@ final class FakeQuant {
         BitMask mask = be.allocateMask(x.numel());
         be.fakeQuantize(s, xd.storage, sd.storage, od == null ? null : od.storage, y.storage, mask);
         FakeQuantShape shape = s;
-        return Autograd.record("fakeQuantize", y, g -> {
+        Tensor out = Autograd.record("fakeQuantize", y, g -> {
             Tensor gx = x.requiresGrad ? Tensor.empty(be, x.shape) : null;
             Tensor gs = scale.requiresGrad ? Tensor.empty(be, scale.shape) : null;
             Tensor go = offset != null && offset.requiresGrad ? Tensor.empty(be, offset.shape) : null;
             be.fakeQuantizeBackward(shape, xd.storage, g.dense().storage, sd.storage, od == null ? null : od.storage, mask,
                     gx == null ? null : gx.storage, gs == null ? null : gs.storage, go == null ? null : go.storage);
+            mask.close(); // a graph runs backward once: the mask is done
             return new Tensor[] {gx, gs, go};
         }, x, scale, offset);
+        if (out.node == null) {
+            mask.close(); // nothing recorded (no-grad, or no input needs a gradient): no backward will read it
+        } else if (y.storage.freesMemory()) {
+            TensorScope.closeWithScope(mask); // device memory, for a graph whose backward never runs
+        }
+        return out;
     }
 }

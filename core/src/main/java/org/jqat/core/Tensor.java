@@ -16,8 +16,10 @@ import org.jqat.core.backend.UnaryOp;
  * <p>Ops return new tensors and never modify their inputs; the few in-place methods end in an
  * underscore ({@code addInPlace_}) as PyTorch's, and refuse to run on a tensor whose gradient
  * is being recorded. View ops (reshape of a contiguous tensor, permute, transpose, slice,
- * expand) share storage. Tensors on a device ({@link Device#CUDA}) hold memory outside the
- * heap and should be closed; closing a host tensor does nothing.
+ * expand) share storage. Each tensor holds one reference to its storage, given back by
+ * {@link #close()} or by the {@link TensorScope} it was made in; the memory is freed when the
+ * last tensor over it is closed (device memory also when the collector finds it unreachable).
+ * A closed tensor must not be used again.
  */
 public final class Tensor implements AutoCloseable {
     final Storage storage;
@@ -27,12 +29,17 @@ public final class Tensor implements AutoCloseable {
     boolean requiresGrad;
     Tensor grad;
     Autograd.Node node;
+    /** The scope that closes this tensor, or null (see {@link TensorScope}). */
+    TensorScope scope;
+    private boolean closed;
 
     Tensor(Storage storage, int[] shape, int[] strides, int offset) {
+        storage.retain();
         this.storage = storage;
         this.shape = shape;
         this.strides = strides;
         this.offset = offset;
+        TensorScope.track(this);
     }
 
     /** A contiguous tensor of this shape over storage that starts at element 0. */
@@ -183,6 +190,10 @@ public final class Tensor implements AutoCloseable {
 
     /** The backend that runs ops on this tensor. */
     public Backend backend() {
+        if (closed) {
+            throw new IllegalStateException("tensor of shape " + Shape.str(shape) + " on " + storage.device()
+                    + " used after close() (closed by its owner or at the end of its TensorScope)");
+        }
         return Backends.forDevice(storage.device());
     }
 
@@ -552,10 +563,14 @@ public final class Tensor implements AutoCloseable {
 
     // ---- devices and copies ---------------------------------------------------------------
 
-    /** This tensor on {@code target}: itself if already there, else a copy (differentiable). */
+    /**
+     * This tensor on {@code target}: a copy (differentiable), or, when it is already there, a new
+     * tensor over the same memory (gradients pass through). Either way the result is a tensor of
+     * its own: closing it never frees memory this one still uses.
+     */
     public Tensor to(Device target) {
         if (target == device()) {
-            return this;
+            return Autograd.record("to", new Tensor(storage, shape, strides, offset), g -> new Tensor[] {g}, this);
         }
         Backend dst = Backends.forDevice(target);
         Tensor out = dense(dst.upload(toFloatArray()), shape);
@@ -639,18 +654,31 @@ public final class Tensor implements AutoCloseable {
 
     // ---- lifecycle ------------------------------------------------------------------------
 
-    /** Releases device memory (no-op on the heap). The tensor must not be used afterwards. */
+    /**
+     * Gives back this tensor's reference to its storage; the memory is freed when no other tensor
+     * (view, alias, copy source) holds it. Safe to call twice. The tensor must not be used afterwards.
+     */
     @Override
     public void close() {
-        storage.close();
+        if (!closed) {
+            closed = true;
+            storage.release();
+        }
+    }
+
+    /** Whether {@link #close()} was called (directly or by the tensor's scope). */
+    public boolean isClosed() {
+        return closed;
     }
 
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("tensor(");
         int n = numel();
-        float[] v = n <= 64 ? toFloatArray() : null;
-        if (v != null) {
+        float[] v = n <= 64 && !closed ? toFloatArray() : null;
+        if (closed) {
+            sb.append("closed");
+        } else if (v != null) {
             sb.append(Arrays.toString(v));
         } else {
             sb.append(n).append(" values");

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 import org.jqat.core.Autograd;
 import org.jqat.core.Tensor;
+import org.jqat.core.TensorScope;
 import org.jqat.core.backend.Backends;
 import org.jqat.core.backend.Device;
 
@@ -39,14 +40,14 @@ public abstract class Module implements Cloneable {
         if (t != null) {
             t.requiresGrad(true);
         }
-        params.put(name, t);
+        params.put(name, TensorScope.keep(t));
         return t;
     }
 
     /** Registers a non-trainable state tensor that belongs in the state dict; returns it. */
     protected final Tensor registerBuffer(String name, Tensor t) {
         checkName(name);
-        buffers.put(name, t);
+        buffers.put(name, TensorScope.keep(t));
         return t;
     }
 
@@ -110,7 +111,7 @@ public abstract class Module implements Cloneable {
         if (t != null) {
             t.requiresGrad(true);
         }
-        params.put(name, t);
+        params.put(name, TensorScope.keep(t));
     }
 
     /** The submodule at a dotted path ("" is this module), e.g. {@code layer1.0}. */
@@ -302,10 +303,10 @@ public abstract class Module implements Cloneable {
         }
         Tensor c = t.detach().to(device).requiresGrad(t.requiresGrad());
         if (t.grad() != null) {
-            c.setGrad(t.grad().detach().to(device));
+            c.setGrad(TensorScope.keep(t.grad().detach().to(device)));
         }
         moved.put(t, c);
-        return c;
+        return TensorScope.keep(c);
     }
 
     /**
@@ -370,7 +371,19 @@ public abstract class Module implements Cloneable {
                 }
             }
         }
+        for (Module m : namedModules().values()) {
+            m.onStateLoaded();
+        }
         return report;
+    }
+
+    /**
+     * Called on every module of the tree after {@link #loadStateDict} copied new values into its
+     * parameters and buffers. Modules that mirror a buffer on the host (a quantizer's
+     * "initialized" flag, read on every forward) refresh the mirror here, so the forward pass
+     * never has to read the buffer back from a device.
+     */
+    protected void onStateLoaded() {
     }
 
     // ---- copying --------------------------------------------------------------------------
@@ -414,7 +427,7 @@ public abstract class Module implements Cloneable {
         if (done != null) {
             return (Tensor) done;
         }
-        Tensor c = t.cloneData();
+        Tensor c = TensorScope.keep(t.cloneData());
         seen.put(t, c);
         return c;
     }

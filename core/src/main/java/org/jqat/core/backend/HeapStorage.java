@@ -29,6 +29,16 @@ public final class HeapStorage extends Storage {
         return Device.CPU;
     }
 
+    /**
+     * False: the array is the collector's, {@link #free()} does nothing, so scopes need not
+     * record tensors over it. A backend that recycles arrays would use a storage that says true
+     * and return its array to the pool in {@code free()}.
+     */
+    @Override
+    public boolean freesMemory() {
+        return false;
+    }
+
     /** The array behind a storage that must be on the heap; kernels of CPU backends use this. */
     public static float[] of(Storage s) {
         if (s instanceof HeapStorage h) {

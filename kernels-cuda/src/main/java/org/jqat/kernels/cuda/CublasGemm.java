@@ -24,7 +24,7 @@ final class CublasGemm {
     record Probe(CublasGemm gemm, String reason) {
     }
 
-    static Probe tryOpen(CudaRuntime rt) {
+    static Probe tryOpen(DriverRuntime rt) {
         if ("false".equalsIgnoreCase(System.getProperty("jqat.cuda.cublas", ""))) {
             return new Probe(null, "disabled by -Djqat.cuda.cublas=false");
         }

@@ -1,9 +1,7 @@
 package org.jqat.kernels.cuda;
 
-import static jcuda.driver.JCudaDriver.cuMemAlloc;
-import static jcuda.driver.JCudaDriver.cuMemFree;
-
 import java.util.ArrayDeque;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import jcuda.driver.CUdeviceptr;
@@ -15,7 +13,11 @@ import jcuda.driver.CUdeviceptr;
  * makes no driver calls. Blocks are used by one stream only, so a block freed on the host can be
  * handed out again at once: kernels that used it are queued before any kernel of its next owner.
  * When {@code cuMemAlloc} runs out of memory, the cache is released (after a stream sync) and the
- * allocation retried. Thread-safe.
+ * allocation retried once; if the device is still full, {@link CudaOutOfMemoryException} says how
+ * much open tensors hold. Blocks come back only from their storage's owner (the last tensor over
+ * it closed, a {@link org.jqat.core.TensorScope} ending, a workspace closed) or, as a safety net,
+ * when the collector finds a storage unreachable; the allocator never waits for the collector.
+ * Thread-safe.
  */
 final class CudaAllocator {
     static final long SMALL_ROUND = 512;
@@ -58,25 +60,18 @@ final class CudaAllocator {
         if (cached != null) {
             return cached;
         }
-        rt.enter();
-        CUdeviceptr p = new CUdeviceptr();
-        try {
-            cuMemAlloc(p, size);
-        } catch (RuntimeException e) {
-            if (!CudaRuntime.isOutOfMemory(e)) {
-                throw e;
-            }
-            // Tensors nobody closed return their blocks only when collected: free the cache,
-            // collect (without holding the lock, so the cleaner can return blocks), free again, retry.
+        jcuda.driver.CUdeviceptr p = rt.memAlloc(size);
+        if (p == null) {
+            // Cached blocks of other sizes are free memory the driver cannot see: give them back, retry.
             releaseCached();
-            System.gc();
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-            }
-            releaseCached();
-            cuMemAlloc(p, size);
+            p = rt.memAlloc(size);
+        }
+        if (p == null) {
+            Stats s = stats();
+            throw new CudaOutOfMemoryException(String.format(Locale.ROOT,
+                    "CUDA out of memory: cannot allocate %.1f MiB on %s (%.1f GiB): %d live blocks hold %.1f MiB, the cache was emptied;"
+                            + " close tensors that are no longer needed, or run each step inside a TensorScope",
+                    size / 1048576.0, rt.deviceName(), rt.totalMemory() / (double) (1L << 30), s.liveBlocks(), s.liveBytes() / 1048576.0));
         }
         synchronized (this) {
             deviceAllocations++;
@@ -114,7 +109,7 @@ final class CudaAllocator {
         rt.synchronize();
         for (Map.Entry<Long, ArrayDeque<Block>> e : free.entrySet()) {
             for (Block b : e.getValue()) {
-                cuMemFree(b.ptr());
+                rt.memFree(b.ptr());
                 deviceFrees++;
             }
         }

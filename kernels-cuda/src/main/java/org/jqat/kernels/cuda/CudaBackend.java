@@ -33,9 +33,6 @@ public final class CudaBackend implements Backend {
     /** Above this nIn·nOut the gather backward uses atomics (fast but not deterministic). */
     private static final long GATHER_DETERMINISTIC_LIMIT = 1L << 16;
 
-    /** cuBLAS, probed once per process (one handle on the shared stream). */
-    private static volatile CublasGemm.Probe cublas;
-
     public CudaBackend() {
         // Nothing here: ServiceLoader builds every backend, GPU or not.
     }
@@ -75,9 +72,9 @@ public final class CudaBackend implements Backend {
         String gemm = cb.gemm() != null
                 ? "cuBLAS " + CublasGemm.versionString(cb.gemm().version)
                 : "own tiled kernel (" + cb.reason() + ")";
-        return String.format(Locale.ROOT, "cuda: %s (sm_%d%d), %.0f GiB, %d SMs, driver %d.%d, GEMM: %s",
-                rt.deviceName, rt.ccMajor, rt.ccMinor, rt.totalMemory / (double) (1L << 30), rt.smCount,
-                rt.driverVersion / 1000, rt.driverVersion % 1000 / 10, gemm);
+        return String.format(Locale.ROOT, "cuda: %s (sm_%d), %.0f GiB, %d SMs, driver %d.%d, GEMM: %s",
+                rt.deviceName(), rt.computeCapability(), rt.totalMemory() / (double) (1L << 30), rt.smCount(),
+                rt.driverVersion() / 1000, rt.driverVersion() % 1000 / 10, gemm);
     }
 
     /** Whether GEMM goes to cuBLAS. */
@@ -100,6 +97,20 @@ public final class CudaBackend implements Backend {
         rt().synchronize();
     }
 
+    /**
+     * Times the host has waited for the device so far: every download ({@code item()},
+     * {@code toFloatArray()}, a mask read) and every {@link #synchronize()}. Tests count them per
+     * training step.
+     */
+    public long hostSyncs() {
+        return rt().hostSyncs();
+    }
+
+    /** Kernels launched so far (each checked against its PTX parameter list first). */
+    public long kernelLaunches() {
+        return rt().launches();
+    }
+
     private CudaRuntime rt() {
         CudaProbe.Result r = CudaProbe.get();
         if (r.runtime() == null) {
@@ -111,16 +122,7 @@ public final class CudaBackend implements Backend {
     }
 
     private CublasGemm.Probe cublas() {
-        CublasGemm.Probe p = cublas;
-        if (p == null) {
-            synchronized (CudaBackend.class) {
-                if (cublas == null) {
-                    cublas = CublasGemm.tryOpen(rt());
-                }
-                p = cublas;
-            }
-        }
-        return p;
+        return rt().cublas();
     }
 
     private static CudaStorage dev(Storage s) {

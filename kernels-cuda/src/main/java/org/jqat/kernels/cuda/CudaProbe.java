@@ -32,13 +32,20 @@ final class CudaProbe {
         return r;
     }
 
+    /** Replaces the probed outcome (a dry run installs itself so); returns the previous one. */
+    static synchronized Result override(Result r) {
+        Result previous = get();
+        result = r;
+        return previous;
+    }
+
     private static Result probe() {
         if (Boolean.getBoolean("jqat.cuda.disable")) {
             return new Result(null, "disabled by -Djqat.cuda.disable=true");
         }
         try {
-            return new Result(CudaRuntime.open(), null);
-        } catch (CudaRuntime.NoDeviceException e) {
+            return new Result(DriverRuntime.open(), null);
+        } catch (DriverRuntime.NoDeviceException e) {
             return new Result(null, e.getMessage());
         } catch (Throwable t) {
             if (isLinux() && !driverLibraryPresent()) {

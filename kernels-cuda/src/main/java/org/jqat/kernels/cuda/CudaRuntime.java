@@ -1,161 +1,77 @@
 package org.jqat.kernels.cuda;
 
-import static jcuda.driver.JCudaDriver.*;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.Map;
-import jcuda.CudaException;
-import jcuda.Pointer;
-import jcuda.driver.CUcontext;
-import jcuda.driver.CUdevice;
-import jcuda.driver.CUdevice_attribute;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import jcuda.driver.CUdeviceptr;
-import jcuda.driver.CUevent;
-import jcuda.driver.CUfunction;
-import jcuda.driver.CUmodule;
-import jcuda.driver.CUresult;
-import jcuda.driver.CUstream;
-import jcuda.driver.JCudaDriver;
 
 /**
- * The CUDA state of one process: the device's primary context (shared with cuBLAS, which uses the
- * runtime API), one stream on which every kernel and copy is queued in order, the PTX modules
- * loaded lazily from the class path, pinned staging buffers for host transfers, and the caching
- * allocator. Every entry point first makes the context current on the calling thread.
+ * What the CUDA backend needs from a device: memory, one in-order queue of kernels and copies,
+ * and transfers to and from the host. {@link DriverRuntime} is the real one (JCuda's driver
+ * API); {@link DryRunRuntime} keeps "device" memory on the heap and checks kernel launches
+ * without running them, so the backend's plumbing (launch signatures, memory ownership, host
+ * round trips) is tested on machines without a GPU.
+ *
+ * <p>Every launch is checked against the kernel's {@code .param} list in the PTX
+ * ({@link PtxSignature}): a Java call site whose arguments do not match in number, order or
+ * width fails with a message naming the kernel and the parameter, before anything is queued.
+ * Downloads and synchronisations are counted ({@link #hostSyncs()}): each is a point where the
+ * host waits for the device.
  */
-final class CudaRuntime {
-    /** Thrown by {@link #open()} when the driver works but there is no device. */
-    static final class NoDeviceException extends Exception {
-        NoDeviceException(String message) {
-            super(message);
-        }
-    }
-
+abstract class CudaRuntime {
     static final int BLOCK = 256;
     private static final int MAX_GRID = 1 << 20;
-    /** Floats per pinned staging buffer (two of them alternate). */
-    private static final int STAGING_FLOATS = 2 << 20;
     static final String PTX_DIR = "/org/jqat/kernels/cuda/ptx/";
 
-    final CUdevice device;
-    final CUcontext context;
-    final CUstream stream;
-    final CudaAllocator allocator;
-    final String deviceName;
-    final int ccMajor;
-    final int ccMinor;
-    final int smCount;
-    final long totalMemory;
-    final int driverVersion;
+    final CudaAllocator allocator = new CudaAllocator(this);
+    private final Map<String, Map<String, PtxSignature>> signatures = new ConcurrentHashMap<>();
+    private final AtomicLong hostSyncs = new AtomicLong();
+    private final AtomicLong launches = new AtomicLong();
+    /** cuBLAS for this runtime, probed on first use. */
+    private volatile CublasGemm.Probe cublas;
 
-    private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
-    private final Map<String, CUmodule> modules = new HashMap<>();
-    private final Map<String, CUfunction> functions = new HashMap<>();
-    private final Pointer[] staging = new Pointer[2];
-    private final ByteBuffer[] stagingBuf = new ByteBuffer[2];
-    private final CUevent[] stagingDone = new CUevent[2];
-    private int stagingNext;
+    // ---- description ------------------------------------------------------------------------
 
-    private CudaRuntime(CUdevice device, CUcontext context, CUstream stream) {
-        this.device = device;
-        this.context = context;
-        this.stream = stream;
-        this.allocator = new CudaAllocator(this);
-        byte[] name = new byte[256];
-        cuDeviceGetName(name, name.length, device);
-        int len = 0;
-        while (len < name.length && name[len] != 0) {
-            len++;
-        }
-        this.deviceName = new String(name, 0, len, StandardCharsets.UTF_8);
-        this.ccMajor = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
-        this.ccMinor = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
-        this.smCount = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
-        long[] mem = new long[1];
-        cuDeviceTotalMem(mem, device);
-        this.totalMemory = mem[0];
-        int[] v = new int[1];
-        cuDriverGetVersion(v);
-        this.driverVersion = v[0];
-        for (int i = 0; i < 2; i++) {
-            staging[i] = new Pointer();
-            cuMemAllocHost(staging[i], (long) STAGING_FLOATS * Float.BYTES);
-            stagingBuf[i] = staging[i].getByteBuffer(0, (long) STAGING_FLOATS * Float.BYTES).order(ByteOrder.nativeOrder());
-            stagingDone[i] = new CUevent();
-            cuEventCreate(stagingDone[i], 0);
-            cuEventRecord(stagingDone[i], stream);
-        }
-    }
+    abstract String deviceName();
 
-    /** Initialises the driver and device 0; throws (anything) when CUDA cannot be used. */
-    static CudaRuntime open() throws NoDeviceException {
-        JCudaDriver.setExceptionsEnabled(false);
-        int rc = cuInit(0);
-        if (rc == CUresult.CUDA_ERROR_NO_DEVICE) {
-            throw new NoDeviceException("no CUDA device (cuInit: CUDA_ERROR_NO_DEVICE)");
-        }
-        if (rc != CUresult.CUDA_SUCCESS) {
-            throw new IllegalStateException("cuInit failed: " + CUresult.stringFor(rc));
-        }
-        int[] count = new int[1];
-        rc = cuDeviceGetCount(count);
-        if (rc != CUresult.CUDA_SUCCESS || count[0] == 0) {
-            throw new NoDeviceException("no CUDA device" + (rc != CUresult.CUDA_SUCCESS ? " (" + CUresult.stringFor(rc) + ")" : ""));
-        }
-        JCudaDriver.setExceptionsEnabled(true);
-        int ordinal = Integer.getInteger("jqat.cuda.device", 0);
-        CUdevice dev = new CUdevice();
-        cuDeviceGet(dev, ordinal);
-        CUcontext ctx = new CUcontext();
-        cuDevicePrimaryCtxRetain(ctx, dev);
-        cuCtxSetCurrent(ctx);
-        CUstream stream = new CUstream();
-        // A blocking stream: it also orders against the legacy default stream that cuBLAS setup uses.
-        cuStreamCreate(stream, 0);
-        CudaRuntime rt = new CudaRuntime(dev, ctx, stream);
-        rt.current.set(true);
-        return rt;
-    }
+    abstract int computeCapability();
 
-    private int attribute(int attr) {
-        int[] v = new int[1];
-        cuDeviceGetAttribute(v, attr, device);
-        return v[0];
-    }
+    abstract int smCount();
 
-    /** Makes the context current on this thread (once per thread). */
-    void enter() {
-        if (!current.get()) {
-            cuCtxSetCurrent(context);
-            current.set(true);
-        }
-    }
+    abstract long totalMemory();
 
-    // ---- modules and launches ---------------------------------------------------------------
+    abstract int driverVersion();
 
-    /** The kernel {@code name} of PTX module {@code module}, loaded on first use. */
-    synchronized CUfunction function(String module, String name) {
-        String key = module + "/" + name;
-        CUfunction f = functions.get(key);
-        if (f == null) {
-            CUmodule m = modules.get(module);
-            if (m == null) {
-                m = new CUmodule();
-                cuModuleLoadData(m, ptx(module));
-                modules.put(module, m);
+    /** cuBLAS when this runtime can use it (probed once), else why not. */
+    final CublasGemm.Probe cublas() {
+        CublasGemm.Probe p = cublas;
+        if (p == null) {
+            synchronized (this) {
+                if (cublas == null) {
+                    cublas = openCublas();
+                }
+                p = cublas;
             }
-            f = new CUfunction();
-            cuModuleGetFunction(f, m, name);
-            functions.put(key, f);
         }
-        return f;
+        return p;
     }
+
+    abstract CublasGemm.Probe openCublas();
+
+    /** Makes the device current on this thread (once per thread). */
+    abstract void enter();
+
+    // ---- memory -----------------------------------------------------------------------------
+
+    /** A new device block of {@code bytes}, or null when the device is out of memory. */
+    abstract CUdeviceptr memAlloc(long bytes);
+
+    abstract void memFree(CUdeviceptr p);
+
+    // ---- kernels ----------------------------------------------------------------------------
 
     /** The PTX text of a module as a NUL-terminated byte array. */
     static byte[] ptx(String module) {
@@ -173,158 +89,88 @@ final class CudaRuntime {
         }
     }
 
+    /** The parameter list of kernel {@code name} in PTX module {@code module}. */
+    final PtxSignature signature(String module, String name) {
+        Map<String, PtxSignature> m = signatures.computeIfAbsent(module, k -> PtxSignature.parseAll(ptx(k)));
+        PtxSignature s = m.get(name);
+        if (s == null) {
+            throw new IllegalStateException("ptx/" + module + ".ptx has no kernel " + name + "; it declares " + m.keySet());
+        }
+        return s;
+    }
+
     /** Blocks for a 1-D grid-stride kernel over {@code total} items. */
     static int gridFor(long total) {
         return (int) Math.max(1, Math.min((total + BLOCK - 1) / BLOCK, MAX_GRID));
     }
 
     /**
-     * Launches a kernel on the stream. Arguments: {@link CudaStorage} / {@link CudaBitMask}
-     * (device pointer; element offsets travel as separate int arguments), null (null pointer), Integer,
-     * Float, Double, Long, or int[] (a struct of ints passed by value).
+     * Queues a kernel. Arguments: {@link CudaStorage} / {@link CudaBitMask} (device pointer;
+     * element offsets travel as separate int arguments), null (null pointer), Integer, Float,
+     * Double, Long, or int[] (a struct of ints passed by value); checked against the PTX.
      */
-    void launch(String module, String name, int gridX, int gridY, int block, Object... args) {
+    final void launch(String module, String name, int gridX, int gridY, int block, Object... args) {
+        signature(module, name).check(args);
         enter();
-        Pointer[] ps = new Pointer[args.length];
-        for (int i = 0; i < args.length; i++) {
-            ps[i] = param(args[i]);
-        }
-        cuLaunchKernel(function(module, name), gridX, gridY, 1, block, 1, 1, 0, stream, Pointer.to(ps), null);
+        launches.incrementAndGet();
+        queueKernel(module, name, gridX, gridY, block, args);
     }
 
-    void launch1d(String module, String name, long total, Object... args) {
+    final void launch1d(String module, String name, long total, Object... args) {
         if (total <= 0) {
             return;
         }
         launch(module, name, gridFor(total), 1, BLOCK, args);
     }
 
-    private static Pointer param(Object a) {
-        if (a == null) {
-            return Pointer.to(new CUdeviceptr());
-        }
-        if (a instanceof CudaStorage s) {
-            return Pointer.to(s.ptr());
-        }
-        if (a instanceof CudaBitMask m) {
-            return Pointer.to(m.ptr());
-        }
-        if (a instanceof CUdeviceptr p) {
-            return Pointer.to(p);
-        }
-        if (a instanceof Integer v) {
-            return Pointer.to(new int[] {v});
-        }
-        if (a instanceof Float v) {
-            return Pointer.to(new float[] {v});
-        }
-        if (a instanceof Double v) {
-            return Pointer.to(new double[] {v});
-        }
-        if (a instanceof Long v) {
-            return Pointer.to(new long[] {v});
-        }
-        if (a instanceof int[] v) {
-            return Pointer.to(v);
-        }
-        throw new IllegalArgumentException("unsupported kernel argument " + a.getClass());
-    }
+    /** Queues a kernel whose arguments were checked. */
+    abstract void queueKernel(String module, String name, int gridX, int gridY, int block, Object[] args);
 
     // ---- transfers --------------------------------------------------------------------------
 
-    /** Copies host floats to device memory through the pinned staging buffers (async, double-buffered). */
-    synchronized void upload(float[] src, int srcOffset, CUdeviceptr dst, long dstElement, int count) {
-        enter();
-        int done = 0;
-        while (done < count) {
-            int n = Math.min(STAGING_FLOATS, count - done);
-            int b = nextStaging();
-            stagingBuf[b].clear();
-            stagingBuf[b].asFloatBuffer().put(src, srcOffset + done, n);
-            cuMemcpyHtoDAsync(dst.withByteOffset((dstElement + done) * Float.BYTES), staging[b], (long) n * Float.BYTES, stream);
-            cuEventRecord(stagingDone[b], stream);
-            done += n;
-        }
-    }
+    /** Copies host floats to device memory (queued; the source array may be reused at once). */
+    abstract void upload(float[] src, int srcOffset, CUdeviceptr dst, long dstElement, int count);
 
     /** Copies host ints (indices) to device memory. */
-    synchronized void upload(int[] src, CUdeviceptr dst, int count) {
-        enter();
-        int done = 0;
-        while (done < count) {
-            int n = Math.min(STAGING_FLOATS, count - done);
-            int b = nextStaging();
-            stagingBuf[b].clear();
-            stagingBuf[b].asIntBuffer().put(src, done, n);
-            cuMemcpyHtoDAsync(dst.withByteOffset((long) done * Integer.BYTES), staging[b], (long) n * Integer.BYTES, stream);
-            cuEventRecord(stagingDone[b], stream);
-            done += n;
-        }
+    abstract void upload(int[] src, CUdeviceptr dst, int count);
+
+    /** Copies device floats to the host after every queued kernel finished: a host round trip. */
+    final void download(CUdeviceptr src, long srcElement, float[] dst, int dstOffset, int count) {
+        hostSyncs.incrementAndGet();
+        readFloats(src, srcElement, dst, dstOffset, count);
     }
 
-    /** Waits for the staging buffer's previous copy, then hands it out. */
-    private int nextStaging() {
-        int b = stagingNext;
-        stagingNext ^= 1;
-        cuEventSynchronize(stagingDone[b]);
-        return b;
+    /** Reads ints (mask words) from the device, bit patterns preserved: a host round trip. */
+    final int[] downloadInts(CUdeviceptr src, long srcElement, int count) {
+        hostSyncs.incrementAndGet();
+        return readInts(src, srcElement, count);
     }
 
-    /** Copies device floats to the host; waits for every queued kernel first (stream order). */
-    synchronized void download(CUdeviceptr src, long srcElement, float[] dst, int dstOffset, int count) {
-        enter();
-        int done = 0;
-        while (done < count) {
-            int n = Math.min(STAGING_FLOATS, count - done);
-            int b = nextStaging();
-            cuMemcpyDtoHAsync(staging[b], src.withByteOffset((srcElement + done) * Float.BYTES), (long) n * Float.BYTES, stream);
-            cuEventRecord(stagingDone[b], stream);
-            cuEventSynchronize(stagingDone[b]);
-            stagingBuf[b].clear();
-            stagingBuf[b].asFloatBuffer().get(dst, dstOffset + done, n);
-            done += n;
-        }
+    abstract void readFloats(CUdeviceptr src, long srcElement, float[] dst, int dstOffset, int count);
+
+    abstract int[] readInts(CUdeviceptr src, long srcElement, int count);
+
+    abstract void copyDeviceToDevice(CUdeviceptr src, long srcElement, CUdeviceptr dst, long dstElement, long count);
+
+    abstract void memsetZero(CUdeviceptr dst, long elementOffset, long count);
+
+    /** Waits until every queued kernel and copy finished: a host round trip. */
+    final void synchronize() {
+        hostSyncs.incrementAndGet();
+        drain();
     }
 
-    /** Reads ints (mask words) from the device, bit patterns preserved. */
-    synchronized int[] downloadInts(CUdeviceptr src, long srcElement, int count) {
-        enter();
-        int[] out = new int[count];
-        int done = 0;
-        while (done < count) {
-            int n = Math.min(STAGING_FLOATS, count - done);
-            int b = nextStaging();
-            cuMemcpyDtoHAsync(staging[b], src.withByteOffset((srcElement + done) * Integer.BYTES), (long) n * Integer.BYTES, stream);
-            cuEventRecord(stagingDone[b], stream);
-            cuEventSynchronize(stagingDone[b]);
-            stagingBuf[b].clear();
-            stagingBuf[b].asIntBuffer().get(out, done, n);
-            done += n;
-        }
-        return out;
+    abstract void drain();
+
+    // ---- counters ---------------------------------------------------------------------------
+
+    /** Downloads and synchronisations so far (each makes the host wait for the device). */
+    final long hostSyncs() {
+        return hostSyncs.get();
     }
 
-    void copyDeviceToDevice(CUdeviceptr src, long srcElement, CUdeviceptr dst, long dstElement, long count) {
-        enter();
-        if (count > 0) {
-            cuMemcpyDtoDAsync(dst.withByteOffset(dstElement * Float.BYTES), src.withByteOffset(srcElement * Float.BYTES),
-                    count * Float.BYTES, stream);
-        }
-    }
-
-    void memsetZero(CUdeviceptr dst, long elementOffset, long count) {
-        enter();
-        if (count > 0) {
-            cuMemsetD32Async(dst.withByteOffset(elementOffset * Float.BYTES), 0, count, stream);
-        }
-    }
-
-    void synchronize() {
-        enter();
-        cuStreamSynchronize(stream);
-    }
-
-    static boolean isOutOfMemory(Throwable t) {
-        return t instanceof CudaException && String.valueOf(t.getMessage()).contains("CUDA_ERROR_OUT_OF_MEMORY");
+    /** Kernels launched so far. */
+    final long launches() {
+        return launches.get();
     }
 }

@@ -7,8 +7,11 @@ import org.jqat.core.backend.Device;
 import org.jqat.core.backend.Storage;
 
 /**
- * Float storage in GPU memory: a block of the caching allocator. {@link #close()} (or the garbage
- * collector, for storages nobody closed) returns the block to the allocator.
+ * Float storage in GPU memory: a block of the caching allocator. The block goes back to the
+ * allocator once, in {@link #free()}: when the last tensor over the storage is closed, when a
+ * workspace no tensor wraps is closed, or, as a safety net, when the collector finds the storage
+ * unreachable. A freed storage refuses to hand out its pointer, so a kernel can never be queued
+ * on memory that another tensor may already have been given.
  */
 public final class CudaStorage extends Storage {
     static final Cleaner CLEANER = Cleaner.create();
@@ -44,6 +47,10 @@ public final class CudaStorage extends Storage {
     }
 
     CUdeviceptr ptr() {
+        if (isFreed()) {
+            throw new IllegalStateException("use of released GPU memory: " + this + " was freed when its last tensor was closed"
+                    + " (Tensor.close() or the end of its TensorScope); keep tensors that outlive a scope with TensorScope.keep");
+        }
         return ptr;
     }
 
@@ -58,7 +65,7 @@ public final class CudaStorage extends Storage {
     }
 
     @Override
-    public void close() {
+    protected void free() {
         cleanable.clean();
     }
 

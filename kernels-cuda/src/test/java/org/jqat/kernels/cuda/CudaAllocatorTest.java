@@ -8,10 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Random;
 import org.jqat.core.Functional;
 import org.jqat.core.Tensor;
+import org.jqat.core.TensorScope;
 import org.jqat.core.backend.Device;
 import org.junit.jupiter.api.Test;
 
-/** Size classes (host-only) and the leak test: live allocations return to baseline after training-like steps. */
+/** Size classes (host-only) and the GPU leak test: live allocations return to baseline after each step's scope. */
 class CudaAllocatorTest {
 
     @Test
@@ -53,19 +54,14 @@ class CudaAllocatorTest {
         Tensor x = Tensor.of(randn(r, 4 * 3 * 16 * 16), 4, 3, 16, 16).to(Device.CUDA);
         int[] labels = {1, 3, 5, 7};
         step(w, fc, x, labels); // warm the cache
-        System.gc();
-        CUDA.synchronize();
-        CudaAllocator.Stats base = settle();
-        long allocsBefore = base.deviceAllocations();
+        CudaAllocator.Stats base = CUDA.allocatorStats();
         for (int i = 0; i < 20; i++) {
             step(w, fc, x, labels);
-            settle(); // intermediates nobody closed go back to the cache when collected
+            // No collector involved: the step's scope returned every intermediate.
+            assertEquals(base.liveBlocks(), CUDA.allocatorStats().liveBlocks(), "step " + (i + 2) + ": " + CUDA.allocatorStats());
         }
-        CudaAllocator.Stats after = settle();
-        assertTrue(after.liveBlocks() <= base.liveBlocks(),
-                "live blocks grew from " + base.liveBlocks() + " to " + after.liveBlocks() + ": " + after);
-        assertTrue(after.deviceAllocations() - allocsBefore <= 4,
-                "steady-state steps should reuse cached blocks, but cuMemAlloc ran " + (after.deviceAllocations() - allocsBefore) + " times");
+        CudaAllocator.Stats after = CUDA.allocatorStats();
+        assertEquals(base.deviceAllocations(), after.deviceAllocations(), "steady-state steps should reuse cached blocks");
         assertTrue(after.cacheHits() > base.cacheHits(), after.toString());
         w.close();
         fc.close();
@@ -74,39 +70,19 @@ class CudaAllocatorTest {
         assertEquals(0, CUDA.allocatorStats().cachedBlocks());
     }
 
-    /** conv → bn-free relu → global pool → linear → cross entropy → backward → SGD update. */
+    /** conv → relu → global pool → linear → cross entropy → backward → SGD update, in a step scope. */
     private static void step(Tensor w, Tensor fc, Tensor x, int[] labels) {
-        Tensor y = Functional.conv2d(x, w, null, new int[] {1}, new int[] {1}, new int[] {1}, 1).relu();
-        Tensor logits = Functional.linear(Functional.globalAvgPool2d(y), fc, null);
-        Tensor loss = Functional.crossEntropy(logits, labels, 0f);
-        loss.backward();
-        org.jqat.core.Autograd.NoGrad ng = org.jqat.core.Autograd.noGrad();
-        try {
-            w.addInPlace_(w.grad().mul(-0.01f));
-            fc.addInPlace_(fc.grad().mul(-0.01f));
-        } finally {
-            ng.close();
-        }
-        w.setGrad(null);
-        fc.setGrad(null);
-    }
-
-    /** Lets the cleaner return blocks of unreachable intermediates, then reads the counters. */
-    private static CudaAllocator.Stats settle() {
-        CudaAllocator.Stats s = CUDA.allocatorStats();
-        for (int i = 0; i < 10; i++) {
-            System.gc();
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        try (TensorScope scope = TensorScope.open()) {
+            Tensor y = Functional.conv2d(x, w, null, new int[] {1}, new int[] {1}, new int[] {1}, 1).relu();
+            Tensor logits = Functional.linear(Functional.globalAvgPool2d(y).reshape(4, 8), fc, null);
+            Tensor loss = Functional.crossEntropy(logits, labels, 0f);
+            loss.backward();
+            try (var ng = org.jqat.core.Autograd.noGrad()) {
+                w.addInPlace_(w.grad().mul(-0.01f));
+                fc.addInPlace_(fc.grad().mul(-0.01f));
             }
-            CudaAllocator.Stats t = CUDA.allocatorStats();
-            if (t.equals(s)) {
-                break;
-            }
-            s = t;
+            w.setGrad(null);
+            fc.setGrad(null);
         }
-        return CUDA.allocatorStats();
     }
 }

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import org.jqat.core.Autograd;
 import org.jqat.core.Tensor;
+import org.jqat.core.TensorScope;
 
 /**
  * Base of the optimizers: parameter groups, per-parameter state, {@link #step()} under no-grad,
@@ -62,7 +63,10 @@ public abstract class Optimizer {
                     if (grad == null) {
                         continue;
                     }
-                    update(g, p, grad, state.computeIfAbsent(i, k -> new ParamState()));
+                    ParamState ps = state.computeIfAbsent(i, k -> new ParamState());
+                    update(g, p, grad, ps);
+                    // State made during a step (first momentum buffer, moments) outlives the step's TensorScope.
+                    ps.tensors.values().forEach(TensorScope::keep);
                 }
             }
         }
@@ -133,7 +137,7 @@ public abstract class Optimizer {
                     // State lives where its parameter does (a checkpoint read on the host, a model on a GPU).
                     Tensor v = e.getValue().detach();
                     Tensor copy = v.device() == all.get(i).device() ? v.cloneData() : v.to(all.get(i).device());
-                    loaded.computeIfAbsent(i, k -> new ParamState()).tensors.put(parts[2], copy);
+                    loaded.computeIfAbsent(i, k -> new ParamState()).tensors.put(parts[2], TensorScope.keep(copy));
                 }
             } else {
                 problems.add("unexpected key " + e.getKey());

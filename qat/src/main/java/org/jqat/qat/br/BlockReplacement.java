@@ -8,6 +8,7 @@ import java.util.Map;
 import org.jqat.core.Autograd;
 import org.jqat.core.Functional;
 import org.jqat.core.Tensor;
+import org.jqat.core.TensorScope;
 import org.jqat.core.backend.Device;
 import org.jqat.datasets.Batch;
 import org.jqat.nn.Blocks;
@@ -35,7 +36,8 @@ public final class BlockReplacement implements Objective {
     private final List<NamedBlock> fpBlocks;
     private final BrConfig config;
     private final List<Integer> branchPoints;
-    private Map<String, Float> lastTerms = Map.of();
+    /** The last step's loss terms, detached and kept past its TensorScope; read back only when asked. */
+    private Map<String, Tensor> lastTerms = Map.of();
 
     private BlockReplacement(Module lp, Module fp, BrConfig config) {
         this.lp = lp;
@@ -166,7 +168,9 @@ public final class BlockReplacement implements Objective {
 
     /** The loss terms of the last step, for logging: ce_lp, kd_lp, and kd_m{i} / ce_m{i} per branch. */
     public Map<String, Float> lastTerms() {
-        return Collections.unmodifiableMap(lastTerms);
+        Map<String, Float> out = new LinkedHashMap<>();
+        lastTerms.forEach((k, v) -> out.put(k, v.item()));
+        return Collections.unmodifiableMap(out);
     }
 
     @Override
@@ -193,12 +197,13 @@ public final class BlockReplacement implements Objective {
         }
         Tensor lpLogits = h;
         float t = config.temperature();
-        Map<String, Float> terms = new LinkedHashMap<>();
+        // Terms stay on the device (no host round trip per term and step); lastTerms() reads them.
+        Map<String, Tensor> terms = new LinkedHashMap<>();
         Tensor loss = Functional.crossEntropy(lpLogits, labels);
-        terms.put("ce_lp", loss.item());
+        terms.put("ce_lp", loss);
         if (config.alpha() > 0) {
             Tensor kd = Functional.distillationLoss(lpLogits, teacher, t);
-            terms.put("kd_lp", kd.item());
+            terms.put("kd_lp", kd);
             loss = loss.add(kd.mul(config.alpha()));
         }
         // with β = γ = 0 no branch term counts: skip their forward and backward (distillation only)
@@ -210,19 +215,22 @@ public final class BlockReplacement implements Objective {
             Tensor term = null;
             if (config.beta() > 0) {
                 Tensor kd = Functional.distillationLoss(logits, teacher, t);
-                terms.put("kd_m" + i, kd.item());
+                terms.put("kd_m" + i, kd);
                 term = kd.mul(config.beta());
             }
             if (config.gamma() > 0) {
                 Tensor ce = Functional.crossEntropy(logits, labels);
-                terms.put("ce_m" + i, ce.item());
+                terms.put("ce_m" + i, ce);
                 term = term == null ? ce.mul(config.gamma()) : term.add(ce.mul(config.gamma()));
             }
             if (term != null) {
                 loss = loss.add(term.mul(w));
             }
         }
-        lastTerms = terms;
+        lastTerms.values().forEach(Tensor::close);
+        Map<String, Tensor> kept = new LinkedHashMap<>();
+        terms.forEach((k, v) -> kept.put(k, TensorScope.keep(v.detach())));
+        lastTerms = kept;
         return new StepResult(loss, lpLogits);
     }
 

@@ -47,11 +47,12 @@ public final class DoReFaWeightQuantizer extends Quantizer {
     @Override
     public Tensor forward(Tensor w) {
         if (bits == 1) {
-            float[] em = meanAndMax(w);
-            float m = em[1];
             Tensor out;
             try (Autograd.NoGrad ignored = Autograd.noGrad()) {
-                out = Functional.fakeQuantize(w, Tensor.of(2 * m).to(w.device()), Tensor.of(-m).to(w.device()), -1, 0, 1, 0f, true).mul(em[0] / m);
+                // E and M stay on w's device: no host round trip per layer and step
+                Tensor[] em = meanAndMax(w);
+                Tensor m = em[1];
+                out = Functional.fakeQuantize(w, m.mul(2f), m.neg(), -1, 0, 1, 0f, true).mul(em[0].div(m));
             }
             return Autograd.record("dorefaSign", out, g -> new Tensor[] {g}, w);
         }
@@ -61,22 +62,27 @@ public final class DoReFaWeightQuantizer extends Quantizer {
         return q.mul(2f).sub(1f);
     }
 
-    /** {E = mean|w|, M = max|w|}, with M = 1 for an all-zero tensor so nothing divides by zero. */
-    private static float[] meanAndMax(Tensor w) {
-        float[] v = w.detach().toFloatArray();
-        float e = (float) HostStats.meanAbs(v, 0, v.length);
-        float m = 0;
-        for (float f : v) {
-            m = Math.max(m, Math.abs(f));
-        }
-        return new float[] {e, m > 0 ? m : 1f};
+    /**
+     * {E = mean|w|, M = max|w|} as one-element tensors on w's device, with M = 1 for an all-zero
+     * tensor so nothing divides by zero.
+     */
+    private static Tensor[] meanAndMax(Tensor w) {
+        Tensor a = w.detach().abs();
+        Tensor e = a.mean().reshape(1);
+        Tensor max = a.max().reshape(1);
+        Tensor m = max.add(max.eq(Tensor.zeros(1).to(w.device()))); // 0 becomes 1, anything else stays
+        return new Tensor[] {e, m};
     }
 
     @Override
     public QuantGrid grid(Tensor w) {
         if (bits == 1) {
             // forward gives ±fl(M·fl(E/M)) exactly; with S = 2E', β = −E' the codes 0/1 give the same floats
-            float[] em = meanAndMax(w);
+            Tensor[] emT;
+            try (Autograd.NoGrad ignored = Autograd.noGrad()) {
+                emT = meanAndMax(w);
+            }
+            float[] em = {emT[0].item(), emT[1].item()};
             float ePrime = em[1] * (em[0] / em[1]);
             return new QuantGrid(1, 0, 1, -1, new float[] {2 * ePrime}, new float[] {-ePrime}, null);
         }

@@ -18,6 +18,8 @@ import org.jqat.core.Tensor;
  */
 public final class LsqPlusQuantizer extends Quantizer {
     private final QuantRange range;
+    /** Host mirror of the {@code initialized} buffer: forward checks it every call without a device round trip. */
+    private boolean initialized;
 
     public LsqPlusQuantizer(QuantRange range) {
         if (range.qmax() < 1) {
@@ -42,7 +44,12 @@ public final class LsqPlusQuantizer extends Quantizer {
     }
 
     public boolean isInitialized() {
-        return buffer("initialized").item() != 0f;
+        return initialized;
+    }
+
+    @Override
+    protected void onStateLoaded() {
+        initialized = buffer("initialized").item() != 0f;
     }
 
     @Override
@@ -62,6 +69,7 @@ public final class LsqPlusQuantizer extends Quantizer {
             offset().fill_(offset);
             buffer("initialized").fill_(1f);
         }
+        initialized = true;
     }
 
     public float gradScale(int numel) {

@@ -33,6 +33,8 @@ public final class LsqQuantizer extends Quantizer {
     private final int channels;
     private final Init init;
     private final float gradScaleOverride;
+    /** Host mirror of the {@code initialized} buffer: forward checks it every call without a device round trip. */
+    private boolean initialized;
 
     /**
      * @param perChannel one step per slice along axis 0 (weights), else one step
@@ -78,7 +80,12 @@ public final class LsqQuantizer extends Quantizer {
     }
 
     public boolean isInitialized() {
-        return buffer("initialized").item() != 0f;
+        return initialized;
+    }
+
+    @Override
+    protected void onStateLoaded() {
+        initialized = buffer("initialized").item() != 0f;
     }
 
     @Override
@@ -97,6 +104,7 @@ public final class LsqQuantizer extends Quantizer {
             step().copyFrom_(step.reshape(channels));
             buffer("initialized").fill_(1f);
         }
+        initialized = true;
     }
 
     /** The step-gradient scale used for an input of n elements. */

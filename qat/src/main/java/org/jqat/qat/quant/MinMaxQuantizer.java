@@ -23,7 +23,10 @@ import org.jqat.core.Tensor;
  * one level range for all channels).
  *
  * <p>State (buffers): {@code min_val}, {@code max_val}, {@code scale} ({@code [channels]}),
- * {@code zero_point} ({@code [1]}), {@code initialized}.
+ * {@code zero_point} ({@code [1]}), {@code initialized}. Observation runs on the input's device;
+ * the flag and the zero point are mirrored on the host (refreshed by {@code loadStateDict}), so a
+ * forward pass reads nothing back, except that an affine quantizer in training reads its new zero
+ * point (one value per step: the kernel takes it as an integer).
  */
 public final class MinMaxQuantizer extends Quantizer {
     /** torch's MovingAverageMinMaxObserver default averaging constant. */
@@ -35,6 +38,9 @@ public final class MinMaxQuantizer extends Quantizer {
     private final boolean perChannel;
     private final int channels;
     private final float averagingConstant;
+    // Host mirrors of the buffers the forward pass reads, so it never reads them back from a device.
+    private boolean initialized;
+    private int zeroPoint;
 
     public MinMaxQuantizer(QuantRange range, boolean symmetric, boolean perChannel, int channels, float averagingConstant) {
         if (perChannel && !symmetric) {
@@ -79,12 +85,23 @@ public final class MinMaxQuantizer extends Quantizer {
         return range;
     }
 
+    /** Symmetric (zero point 0, weights) or affine (activations). */
+    public boolean isSymmetric() {
+        return symmetric;
+    }
+
     public boolean isInitialized() {
-        return buffer("initialized").item() != 0f;
+        return initialized;
     }
 
     private int zeroPoint() {
-        return (int) buffer("zero_point").item();
+        return zeroPoint;
+    }
+
+    @Override
+    protected void onStateLoaded() {
+        initialized = buffer("initialized").item() != 0f;
+        zeroPoint = (int) buffer("zero_point").item();
     }
 
     @Override
@@ -97,38 +114,50 @@ public final class MinMaxQuantizer extends Quantizer {
                 1f, true);
     }
 
-    /** Updates the running min/max from x and recomputes scale and zero point. */
+    /**
+     * Updates the running min/max from x and recomputes scale and zero point, on x's device with
+     * the same float operations as a host loop would (exact division, no fused multiply-add). Only
+     * the affine zero point, an integer argument of the kernel, is read back to the host.
+     */
     public void observe(Tensor x) {
-        float[] v = x.detach().toFloatArray();
-        float[] lo = HostStats.perChannel(v, channels, HostStats::min);
-        float[] hi = HostStats.perChannel(v, channels, HostStats::max);
         try (var ng = Autograd.noGrad()) {
+            Tensor v = x.detach().reshape(channels, x.numel() / channels);
+            Tensor lo = v.min(new int[] {1}, false);
+            Tensor hi = v.max(new int[] {1}, false);
             if (isInitialized()) {
-                float[] rlo = buffer("min_val").toFloatArray();
-                float[] rhi = buffer("max_val").toFloatArray();
-                for (int c = 0; c < channels; c++) {
-                    lo[c] = rlo[c] + averagingConstant * (lo[c] - rlo[c]);
-                    hi[c] = rhi[c] + averagingConstant * (hi[c] - rhi[c]);
-                }
+                Tensor rlo = buffer("min_val");
+                Tensor rhi = buffer("max_val");
+                lo = rlo.add(lo.sub(rlo).mul(averagingConstant));
+                hi = rhi.add(hi.sub(rhi).mul(averagingConstant));
             }
-            buffer("min_val").copyFrom_(Tensor.of(lo));
-            buffer("max_val").copyFrom_(Tensor.of(hi));
-            float[] scale = new float[channels];
+            buffer("min_val").copyFrom_(lo);
+            buffer("max_val").copyFrom_(hi);
+            Tensor zero = constant(0f, x);
+            Tensor minNeg = lo.minimum(zero);
+            Tensor maxPos = hi.maximum(zero);
+            Tensor scale;
             int zp = 0;
-            for (int c = 0; c < channels; c++) {
-                float minNeg = Math.min(lo[c], 0f);
-                float maxPos = Math.max(hi[c], 0f);
-                if (symmetric) {
-                    scale[c] = Math.max(Math.max(-minNeg, maxPos) / ((range.qmax() - range.qmin()) / 2f), EPS);
-                } else {
-                    scale[c] = Math.max((maxPos - minNeg) / (float) (range.qmax() - range.qmin()), EPS);
-                    zp = (int) Math.max(range.qmin(), Math.min(range.qmax(), range.qmin() - Math.rint(minNeg / scale[c])));
-                }
+            if (symmetric) {
+                scale = minNeg.neg().maximum(maxPos).div(constant((range.qmax() - range.qmin()) / 2f, x));
+            } else {
+                scale = maxPos.sub(minNeg).div(constant((float) (range.qmax() - range.qmin()), x));
             }
-            buffer("scale").copyFrom_(Tensor.of(scale));
+            scale = scale.maximum(constant(EPS, x));
+            if (!symmetric) {
+                float r = minNeg.div(scale).round().item(); // the one host round trip: per tensor, one value
+                zp = (int) Math.max(range.qmin(), Math.min(range.qmax(), range.qmin() - (double) r));
+            }
+            buffer("scale").copyFrom_(scale);
             buffer("zero_point").fill_(zp);
             buffer("initialized").fill_(1f);
+            zeroPoint = zp;
+            initialized = true;
         }
+    }
+
+    /** A one-element tensor on x's device (binary ops with it divide exactly, unlike {@code div(float)}). */
+    private static Tensor constant(float value, Tensor x) {
+        return Tensor.of(value).to(x.device());
     }
 
     @Override

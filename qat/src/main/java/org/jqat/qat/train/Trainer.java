@@ -16,6 +16,7 @@ import java.util.function.IntConsumer;
 import org.jqat.core.Autograd;
 import org.jqat.core.Rng;
 import org.jqat.core.Tensor;
+import org.jqat.core.TensorScope;
 import org.jqat.core.backend.Device;
 import org.jqat.datasets.Batch;
 import org.jqat.datasets.DataLoader;
@@ -46,6 +47,12 @@ import org.jqat.nn.sched.StepLR;
  * misplaced tensor. Each batch's images are moved to the device before the forward pass; labels
  * stay on the host; loss and metrics are read back with {@code item()} / {@code toFloatArray()}.
  * Checkpoints are written from and loaded into the device tensors (safetensors on disk).
+ *
+ * <p><b>Memory.</b> Each training step (and each evaluation batch) runs inside a
+ * {@link TensorScope}: the tensors it makes are closed when it ends, so device memory comes back
+ * step by step. Gradients are cleared at the end of the step for the same reason; parameters,
+ * buffers and optimizer state are kept. The host waits for the device twice per step: the loss
+ * and the logits for the metrics.
  */
 public final class Trainer {
     public static final String LAST = RunDirectory.LAST;
@@ -194,7 +201,7 @@ public final class Trainer {
         int start = run == null ? 0 : run.finishedEpochs();
         double best = run == null ? Double.NEGATIVE_INFINITY : run.bestTop1();
         if (start > 0) {
-            try {
+            try (TensorScope loading = TensorScope.open()) { // temporaries of the load; the state is kept
                 Checkpoint.load(run.last(), model, optimizer, scheduler, null, true);
             } catch (org.jqat.nn.StateDictException e) {
                 throw new IllegalStateException(run.last() + " holds another model than this run's: " + e.getMessage(), e);
@@ -230,7 +237,9 @@ public final class Trainer {
                 Map<String, Object> rec = record(epoch, tm, lastTest, liveHeap);
                 history.add(rec);
                 if (run != null) {
-                    run.commit(model, optimizer, scheduler, rec, top1);
+                    try (TensorScope saving = TensorScope.open()) { // state-dict copies are released once written
+                        run.commit(model, optimizer, scheduler, rec, top1);
+                    }
                 }
                 System.err.printf(Locale.ROOT, "epoch %d/%d: train loss %.4f top1 %.2f%% | test loss %.4f top1 %.2f%% top5 %.2f%% | %.0f img/s%n",
                         epoch + 1, config.epochs(), tm.loss(), tm.top1(), lastTest == null ? Double.NaN : lastTest.loss(),
@@ -257,24 +266,30 @@ public final class Trainer {
         int step = 0;
         try (DataLoader.Epoch batches = train.epoch(epoch)) {
             while (batches.hasNext()) {
-                Batch b = onDevice(batches.next());
-                optimizer.zeroGrad();
-                Objective.StepResult r = objective.forward(b);
-                float loss = r.loss().item();
-                if (!Float.isFinite(loss)) {
-                    throw new TrainingDivergedException(String.format(Locale.ROOT,
-                            "loss is %s at epoch %d, step %d of %d (global step %d); lower the learning rate or check the data",
-                            loss, epoch + 1, step + 1, total, epoch * total + step + 1));
+                Batch hostBatch = batches.next();
+                // Everything the step makes (the batch on the device, activations, saved tensors,
+                // gradients, the loss) is released when its scope closes, not when the GC runs.
+                try (TensorScope stepScope = TensorScope.open()) {
+                    Batch b = onDevice(hostBatch);
+                    optimizer.zeroGrad();
+                    Objective.StepResult r = objective.forward(b);
+                    float loss = r.loss().item(); // host round trip 1 of 2: the loss (and the divergence check)
+                    if (!Float.isFinite(loss)) {
+                        throw new TrainingDivergedException(String.format(Locale.ROOT,
+                                "loss is %s at epoch %d, step %d of %d (global step %d); lower the learning rate or check the data",
+                                loss, epoch + 1, step + 1, total, epoch * total + step + 1));
+                    }
+                    r.loss().backward();
+                    if (config.clipNorm() > 0) {
+                        Optimizer.clipGradNorm(model.trainableParameters(), config.clipNorm());
+                    }
+                    optimizer.step();
+                    m.add(loss, r.logits().detach(), b.labels()); // round trip 2 of 2: the logits, for accuracy
+                    optimizer.zeroGrad(); // gradients belong to the step: released with its scope
                 }
-                r.loss().backward();
-                if (config.clipNorm() > 0) {
-                    Optimizer.clipGradNorm(model.trainableParameters(), config.clipNorm());
-                }
-                optimizer.step();
                 if (config.perIteration()) {
                     scheduler.step();
                 }
-                m.add(loss, r.logits().detach(), b.labels());
                 step++;
                 progress.update("epoch " + (epoch + 1), step, total, m);
                 stepHook.accept(epoch * total + step);
@@ -296,16 +311,19 @@ public final class Trainer {
         int step = 0;
         try (Autograd.NoGrad ignored = Autograd.noGrad(); DataLoader.Epoch batches = loader.epoch(0)) {
             while (batches.hasNext()) {
-                Batch b = onDevice(batches.next());
-                Tensor logits = model.forward(b.images());
-                float loss = org.jqat.core.Functional.crossEntropy(logits, b.labels()).item();
-                if (!Float.isFinite(loss)) {
-                    // Non-finite logits would still rank some class first and pass for an accuracy.
-                    throw new TrainingDivergedException(String.format(Locale.ROOT,
-                            "%s: loss is %s at batch %d of %d; the model's weights or the data are not finite",
-                            label, loss, step + 1, total));
+                Batch hostBatch = batches.next();
+                try (TensorScope batchScope = TensorScope.open()) {
+                    Batch b = onDevice(hostBatch);
+                    Tensor logits = model.forward(b.images());
+                    float loss = org.jqat.core.Functional.crossEntropy(logits, b.labels()).item();
+                    if (!Float.isFinite(loss)) {
+                        // Non-finite logits would still rank some class first and pass for an accuracy.
+                        throw new TrainingDivergedException(String.format(Locale.ROOT,
+                                "%s: loss is %s at batch %d of %d; the model's weights or the data are not finite",
+                                label, loss, step + 1, total));
+                    }
+                    m.add(loss, logits, b.labels());
                 }
-                m.add(loss, logits, b.labels());
                 progress.update(label, ++step, total, m);
             }
         } finally {
