@@ -7,6 +7,7 @@ import org.jqat.core.FakeQuantSpec;
 import org.jqat.core.Functional;
 import org.jqat.core.Rng;
 import org.jqat.core.Tensor;
+import org.jqat.core.TensorScope;
 
 /**
  * CIFAR ResNet-20 built straight from {@link Functional} ops (conv/bn/relu basic blocks, 1×1
@@ -119,18 +120,22 @@ public final class ResNet20 {
 
     /** One SGD training step (forward, cross-entropy, backward, in-place update); returns the loss. */
     public float trainStep(Tensor images, int[] labels, float lr) {
-        for (Tensor p : params) {
-            p.zeroGrad();
-        }
-        Tensor loss = Functional.crossEntropy(forward(images), labels);
-        loss.backward();
-        try (var ng = Autograd.noGrad()) {
-            for (Tensor p : params) {
-                if (p.grad() != null) {
-                    p.addInPlace_(p.grad().mul(-lr));
+        // As the Trainer does: the step's tensors are closed with its scope, so the cpu backend
+        // reuses their arrays in the next step.
+        try (TensorScope step = TensorScope.open()) {
+            Tensor loss = Functional.crossEntropy(forward(images), labels);
+            loss.backward();
+            try (var ng = Autograd.noGrad()) {
+                for (Tensor p : params) {
+                    if (p.grad() != null) {
+                        p.addInPlace_(p.grad().mul(-lr));
+                    }
                 }
             }
+            for (Tensor p : params) {
+                p.zeroGrad();
+            }
+            return loss.item();
         }
-        return loss.item();
     }
 }
