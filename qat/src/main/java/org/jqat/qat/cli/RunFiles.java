@@ -10,6 +10,15 @@ final class RunFiles {
     private RunFiles() {
     }
 
+    /** Creates the folder a file will be written to. */
+    static void createParent(Path file) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the folder of " + file + ": " + e, e);
+        }
+    }
+
     static void writeJson(Path file, Map<String, Object> content) {
         RunDirectory.writeAtomically(file, Json.write(content) + "\n");
     }
