@@ -139,7 +139,8 @@ public final class DatasetRegistry {
         }
         if (!download) {
             throw new DatasetException("data set " + name + " not found in " + dir + " (missing one of " + s.required()
-                    + ", plain or .gz) and downloading is off");
+                    + ", plain or .gz) and downloading is off; put a copy there, or point --data-dir or $" + DataLocation.ENV
+                    + " at a folder that holds " + s.dir() + "/");
         }
         String base = baseUrls.get(name);
         try {
