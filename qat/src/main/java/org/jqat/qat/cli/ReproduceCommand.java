@@ -119,11 +119,9 @@ final class ReproduceCommand implements Callable<Integer> {
         dev = device.resolve();
         DatasetRegistry registry = runtime.registry();
         // The FP counterpart comes first: its preprocessing decides how every loader normalises.
-        String fpSource = teacher;
-        Pretrained published = Pretrained.forModel(p.model(), p.dataset());
-        if (fpSource == null && !trainFp && published != null) {
-            fpSource = Pretrained.PREFIX + published.name();
-            System.err.println("FP counterpart: " + fpSource + " (published top-1 " + published.publishedTop1()
+        String fpSource = fpSource(p, teacher, trainFp);
+        if (teacher == null && fpSource != null) {
+            System.err.println("FP counterpart: " + fpSource + " (published top-1 " + Pretrained.named(fpSource).publishedTop1()
                     + "%); --train-fp trains one instead");
         }
         ModelSource.Loaded teacherModel = fpSource == null ? null
@@ -161,6 +159,18 @@ final class ReproduceCommand implements Callable<Integer> {
         AccuracyPlot.write(dir.resolve("accuracy.png"), "Test accuracy per epoch: " + p.model() + " on " + p.dataset()
                 + " (" + p.name() + ")", curves);
         return 0;
+    }
+
+    /**
+     * The FP counterpart to load: {@code --teacher}, else the published model of the preset's
+     * model and data set (unless {@code --train-fp}), else null (train one).
+     */
+    static String fpSource(Preset p, String teacher, boolean trainFp) {
+        if (teacher != null) {
+            return teacher;
+        }
+        Pretrained published = Pretrained.forModel(p.model(), p.dataset());
+        return trainFp || published == null ? null : Pretrained.PREFIX + published.name();
     }
 
     /** Evaluates the given teacher, or trains the FP model (resuming from dir/fp when interrupted). */

@@ -97,6 +97,11 @@ public record Pretrained(String name, String model, int depth, String dataset, S
      *                          to put a local copy), or a copy has the wrong checksum
      */
     public Path locate(DataLocation location, Downloader downloader, boolean download) {
+        return locate(location, downloader, download, source());
+    }
+
+    /** As {@link #locate(DataLocation, Downloader, boolean)}, downloading from {@code from} (a mirror). */
+    public Path locate(DataLocation location, Downloader downloader, boolean download, URI from) {
         Path root = location.root();
         Path target = root.resolve(MODELS_DIR).resolve(file);
         for (Path candidate : List.of(target, root.resolve(file))) {
@@ -115,7 +120,7 @@ public record Pretrained(String name, String model, int depth, String dataset, S
             throw new DatasetException(PREFIX + name + " not found and downloading is off: " + hint);
         }
         try {
-            downloader.fetch(source(), target, Checksums.SHA256, sha256);
+            downloader.fetch(from, target, Checksums.SHA256, sha256);
         } catch (DatasetException e) {
             throw new DatasetException(e.getMessage() + "; to use a local copy, " + hint, e);
         }
