@@ -188,7 +188,7 @@ public final class StateDictImport {
     }
 
     /** Safetensors by content: an 8-byte little-endian header length, then a JSON object. */
-    private static boolean isSafetensors(Path file) {
+    public static boolean isSafetensors(Path file) {
         ByteBuffer head = head(file, 9);
         return head.limit() == 9 && head.order(ByteOrder.LITTLE_ENDIAN).getLong(0) > 1 && head.get(8) == '{';
     }

@@ -83,9 +83,9 @@ final class ModelSource {
         return new Loaded(model, pre, what);
     }
 
-    /** A safetensors file written by jqat (a {@code jqat.format} metadata entry). */
+    /** A safetensors file written by jqat (a {@code jqat.format} metadata entry), whatever its name. */
     static boolean isJqatCheckpoint(Path file) {
-        if (!file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors")) {
+        if (!StateDictImport.isSafetensors(file)) {
             return false;
         }
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
