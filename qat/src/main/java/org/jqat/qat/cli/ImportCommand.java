@@ -82,6 +82,10 @@ final class ImportCommand implements Callable<Integer> {
         dataset = dataset == null ? "cifar10" : dataset.toLowerCase(Locale.ROOT);
         Models.validate(model);
         DataPipelines.validate(dataset);
+        Pretrained known = Pretrained.bySha256(StateDictImport.sha256(source));
+        if (pre == null && known != null) {
+            pre = known.preprocessing().from(Pretrained.PREFIX + known.name() + ", recognised by its sha256");
+        }
         if (pre == null) {
             pre = DataPipelines.defaults(dataset);
             System.err.println("no --mean/--std: recording " + dataset + "'s statistics; pass the ones the model was trained with");

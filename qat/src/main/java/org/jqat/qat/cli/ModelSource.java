@@ -75,7 +75,8 @@ final class ModelSource {
             what = file + " (jqat checkpoint)";
         } else {
             StateDictImport.Result r = StateDictImport.load(file, model, List.of());
-            recorded = null;
+            Pretrained known = Pretrained.bySha256(r.source().sha256());
+            recorded = known == null ? null : known.preprocessing().from(Pretrained.PREFIX + known.name() + ", recognised by its sha256");
             what = file + " (" + r.source().format() + ", imported on the fly" + (r.renamed().isEmpty() ? "" : ", keys renamed") + ")";
         }
         Preprocessing pre = recorded != null ? recorded

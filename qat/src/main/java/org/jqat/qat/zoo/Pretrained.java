@@ -83,6 +83,16 @@ public record Pretrained(String name, String model, int depth, String dataset, S
         return null;
     }
 
+    /** The entry whose published file has this SHA-256, or null: recognises a downloaded copy under any name. */
+    public static Pretrained bySha256(String sha) {
+        for (Pretrained p : ALL.values()) {
+            if (p.sha256().equalsIgnoreCase(sha)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
     /** The URL to fetch from: {@link #url}, unless the system property {@code jqat.pretrained.<name>.url} overrides it (mirrors, tests). */
     public URI source() {
         return URI.create(System.getProperty("jqat.pretrained." + name + ".url", url.toString()));

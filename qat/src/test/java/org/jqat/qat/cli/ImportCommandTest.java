@@ -84,6 +84,15 @@ class ImportCommandTest {
     }
 
     @Test
+    void aKnownPublishedFileIsRecognisedByItsChecksum() {
+        Path th = SharedData.file("models", "resnet20-12fca82f.th");
+        Path out = tmp.resolve("known.safetensors");
+        String o = Console.stdoutOf(() -> assertEquals(0, Main.run("import", th.toString(), "--model", "resnet20", "--out", out.toString())));
+        assertTrue(o.contains("mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225) (pretrained:resnet20-cifar10, recognised by its sha256)"), o);
+        assertEquals("0.485,0.456,0.406", Checkpoint.read(out).metadata().get("preprocessing.mean"));
+    }
+
+    @Test
     void aModelThatDoesNotFitIsListedNotWritten() {
         Path th = SharedData.file("models", "resnet20-12fca82f.th");
         Path out = tmp.resolve("r32.safetensors");
