@@ -64,8 +64,10 @@ final class Unpickler {
     /** Callables this reader interprets itself, as {@code torch.load(weights_only=True)} allows them. */
     private static final Set<String> FUNCTIONS = Set.of("collections.OrderedDict", "torch._utils._rebuild_tensor",
             "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor_v3", "torch._utils._rebuild_parameter",
-            "torch._utils._rebuild_parameter_with_state", "torch.Size", "torch.device", "_codecs.encode",
+            "torch._utils._rebuild_parameter_with_state", "torch._tensor._rebuild_from_type_v2", "torch.Size", "torch.device", "_codecs.encode",
             "builtins.set", "builtins.frozenset", "builtins.bytearray", "__builtin__.set");
+    /** Tensor classes {@code _rebuild_from_type_v2} may name; allowed as globals too. */
+    private static final Set<String> TENSOR_TYPES = Set.of("torch.Tensor", "torch._tensor.Tensor", "torch.nn.parameter.Parameter");
     /** Big ints in checkpoints are hashes and ids, never kilobytes long; larger ones only cost time. */
     private static final int MAX_INT_BYTES = 1024;
     private static final int MAX_LINE = 4096;
@@ -247,7 +249,7 @@ final class Unpickler {
 
     private Global global(String module, String name) {
         String full = module + "." + name;
-        boolean allowed = FUNCTIONS.contains(full)
+        boolean allowed = FUNCTIONS.contains(full) || TENSOR_TYPES.contains(full)
                 || (module.equals("torch") && (STORAGE_TYPES.containsKey(name) || DTYPES.containsKey(name)));
         if (!allowed) {
             throw fail("refusing global " + TorchFormatException.quote(full)
@@ -296,6 +298,21 @@ final class Unpickler {
                     throw fail("a parameter must wrap a tensor, got " + typeName(args.get(0)));
                 }
                 return new TorchTensor(source, t.storage(), t.storageOffset(), toLongs(t.shape()), t.stride(), bool(args.get(1), "requires_grad"));
+            }
+            case "torch._tensor._rebuild_from_type_v2" -> {
+                // A tensor with Python attributes: (rebuild function, tensor type, its arguments, attribute dict).
+                arity(g, args, 4, 4);
+                if (!(args.get(1) instanceof Global type) || !TENSOR_TYPES.contains(type.toString())) {
+                    throw fail("_rebuild_from_type_v2 of " + typeName(args.get(1)) + ": only torch.Tensor and Parameter are allowed");
+                }
+                if (!(args.get(2) instanceof Tuple inner)) {
+                    throw fail("_rebuild_from_type_v2 arguments must be a tuple, got " + typeName(args.get(2)));
+                }
+                Object t = call(args.get(0), inner.items());
+                if (!(t instanceof TorchTensor)) {
+                    throw fail("_rebuild_from_type_v2 must rebuild a tensor, got " + typeName(t));
+                }
+                return t; // the attributes (args[3]) do not change the values
             }
             case "torch.Size" -> {
                 arity(g, args, 0, 1);

@@ -149,6 +149,46 @@ class TorchCheckpointTest {
     }
 
     @Test
+    void tensorsWithPythonAttributesAndParameters() {
+        PickleWriter p = new PickleWriter().proto().op('}').mark().str("attr")
+                .global("torch._tensor", "_rebuild_from_type_v2").mark()
+                .global("torch._utils", "_rebuild_tensor_v2").global("torch._tensor", "Tensor").mark();
+        // the inner arguments: storage, offset, size, stride, requires_grad, hooks
+        p.mark().str("storage").global("torch", "FloatStorage").str("0").str("cpu").integer(2).op('t').op('Q')
+                .integer(0).ints(2).ints(1).op(0x89).global("collections", "OrderedDict").op(')').op('R').op('t');
+        p.op('}').op('t').op('R'); // state: an empty attribute dict
+        p.str("param").global("torch._utils", "_rebuild_parameter").mark()
+                .tensorV2("FloatStorage", "0", 2, 1, new long[] {1}, new long[] {1}).op(0x88).global("collections", "OrderedDict").op(')').op('R')
+                .op('t').op('R');
+        p.op('u').stop();
+        Map<String, TorchTensor> sd = TorchCheckpoint.stateDict(
+                TorchCheckpoint.read("attrs.pt", PickleWriter.zip(p.bytes(), Map.of("0", PickleWriter.le(3, 4)), null)), "attrs.pt");
+        assertArrayEquals(new float[] {3, 4}, sd.get("attr").toFloatArray());
+        assertArrayEquals(new float[] {4}, sd.get("param").toFloatArray());
+        assertTrue(sd.get("param").requiresGrad());
+    }
+
+    /** Archives from other tools: deflated entries, and ZIP64 records (written by java.util.zip past 65,535 entries). */
+    @Test
+    void deflatedEntriesAndZip64Archives() throws java.io.IOException {
+        byte[] pickle = new PickleWriter().proto().op('}').str("w")
+                .tensorV2("FloatStorage", "0", 3, 0, new long[] {3}, new long[] {1}).op('s').stop().bytes();
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(bytes)) {
+            z.setLevel(1);
+            z.putNextEntry(new java.util.zip.ZipEntry("a/data.pkl"));
+            z.write(pickle);
+            z.putNextEntry(new java.util.zip.ZipEntry("a/data/0"));
+            z.write(PickleWriter.le(1, 2, 3));
+            for (int i = 0; i < 65_600; i++) { // more entries than a plain end record can count
+                z.putNextEntry(new java.util.zip.ZipEntry("a/pad/" + i));
+            }
+        }
+        Object root = TorchCheckpoint.read("zip64.pt", bytes.toByteArray());
+        assertArrayEquals(new float[] {1, 2, 3}, TorchCheckpoint.stateDict(root, "zip64.pt").get("w").toFloatArray());
+    }
+
+    @Test
     void refusesForeignGlobalsByName() {
         byte[] pickle = new PickleWriter().proto().global("posix", "system").str("echo pwned").op(0x85).op('R').stop().bytes();
         TorchFormatException e = assertThrows(TorchFormatException.class,
