@@ -57,6 +57,10 @@ final class ImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (out.toString().isBlank() || java.nio.file.Files.isDirectory(out)) {
+            throw new IllegalArgumentException("--out '" + out + "' must name a file to write, not "
+                    + (out.toString().isBlank() ? "nothing" : "a directory"));
+        }
         List<StateDictImport.Rename> rules = renames.stream().map(StateDictImport.Rename::parse).toList();
         if ((mean == null) != (std == null)) {
             throw new IllegalArgumentException("--mean and --std go together (one value per channel each)");
@@ -94,6 +98,7 @@ final class ImportCommand implements Callable<Integer> {
         if (pre.mean().length != shape[1]) {
             throw new IllegalArgumentException("--mean/--std give " + pre.mean().length + " channels, " + dataset + " images have " + shape[1]);
         }
+        CheckpointInputs.refuseOverwrite(out, "--out", source, "FILE");
         Module net = Models.create(model, shape[0], shape[1], 0);
         StateDictImport.Result r = StateDictImport.load(source, net, rules);
         Map<String, String> md = new LinkedHashMap<>(pre.toMetadata());

@@ -36,13 +36,14 @@ final class ModelSource {
     }
 
     /**
-     * Loads {@code spec} into the zoo model {@code modelName} for {@code dataset}.
+     * Loads {@code spec} (given as {@code option}, e.g. {@code --teacher}) into the zoo model
+     * {@code modelName} for {@code dataset}.
      *
      * @throws IllegalArgumentException when the file does not fit the model (every missing,
      *                                  unexpected and mis-shaped key named), or a pretrained
      *                                  entry is for another model or data set
      */
-    static Loaded load(String spec, String modelName, String dataset, RuntimeOptions runtime) {
+    static Loaded load(String spec, String option, String modelName, String dataset, RuntimeOptions runtime) {
         String ds = dataset.toLowerCase(Locale.ROOT);
         if (Pretrained.isReference(spec)) {
             Pretrained p = Pretrained.named(spec);
@@ -61,7 +62,7 @@ final class ModelSource {
         }
         Path file = Path.of(spec);
         if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("checkpoint " + file + " not found (a file, or " + Pretrained.PREFIX + "NAME with NAME one of "
+            throw new IllegalArgumentException(option + " " + file + " not found (a file, or " + Pretrained.PREFIX + "NAME with NAME one of "
                     + new java.util.TreeSet<>(Pretrained.ALL.keySet()) + ")");
         }
         int[] shape = ExportCommand.shape(ds);
@@ -69,12 +70,16 @@ final class ModelSource {
         Preprocessing recorded;
         String what;
         if (isJqatCheckpoint(file)) {
-            Checkpoint.Contents c = Checkpoint.read(file);
-            model.loadStateDict(c.model(), true);
-            recorded = Preprocessing.fromMetadata(c.metadata(), file.toString());
+            CheckpointInputs.loadModel(model, file, option, modelName);
+            recorded = Preprocessing.fromMetadata(Checkpoint.read(file).metadata(), file.toString());
             what = file + " (jqat checkpoint)";
         } else {
-            StateDictImport.Result r = StateDictImport.load(file, model, List.of());
+            StateDictImport.Result r;
+            try {
+                r = StateDictImport.load(file, model, List.of());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(option + " " + e.getMessage());
+            }
             Pretrained known = Pretrained.bySha256(r.source().sha256());
             recorded = known == null ? null : known.preprocessing().from(Pretrained.PREFIX + known.name() + ", recognised by its sha256");
             what = file + " (" + r.source().format() + ", imported on the fly" + (r.renamed().isEmpty() ? "" : ", keys renamed") + ")";

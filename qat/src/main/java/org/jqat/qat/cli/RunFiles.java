@@ -1,5 +1,8 @@
 package org.jqat.qat.cli;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.jqat.core.io.Json;

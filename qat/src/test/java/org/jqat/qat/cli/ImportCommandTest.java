@@ -107,6 +107,10 @@ class ImportCommandTest {
         err = Console.stderrOf(() -> assertEquals(2, Main.run("import", th.toString(), "--model", "resnet20", "--rename", "conv1",
                 "--out", out.toString())));
         assertTrue(err.contains("expected FROM=TO"), err);
+        err = Console.stderrOf(() -> assertEquals(2, Main.run("import", th.toString(), "--model", "resnet20", "--out", th.toString())));
+        assertTrue(err.contains("would destroy the input"), err);
+        err = Console.stderrOf(() -> assertEquals(2, Main.run("import", th.toString(), "--model", "resnet20", "--out", tmp.toString())));
+        assertTrue(err.contains("must name a file"), err);
     }
 
     @Test
