@@ -23,6 +23,7 @@ module org.jqat.qat {
     exports org.jqat.qat.infer;
     exports org.jqat.qat.quant;
     exports org.jqat.qat.train;
+    exports org.jqat.qat.zoo;
 
     opens org.jqat.qat.cli to info.picocli;
 

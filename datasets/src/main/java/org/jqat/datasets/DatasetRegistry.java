@@ -139,20 +139,28 @@ public final class DatasetRegistry {
         }
         if (!download) {
             throw new DatasetException("data set " + name + " not found in " + dir + " (missing one of " + s.required()
-                    + ", plain or .gz) and downloading is off");
+                    + ", plain or .gz) and downloading is off; put a copy there, or point --data-dir or $" + DataLocation.ENV
+                    + " at a folder that holds " + s.dir() + "/");
         }
         String base = baseUrls.get(name);
-        if (s.archive() != null) {
-            Path archive = root.resolve(s.archive().name());
-            downloader.fetch(URI.create(base + s.archive().name()), archive, s.archive().md5());
-            TarArchive.extract(archive, root);
-        } else {
-            for (RemoteFile f : s.files()) {
-                String plain = f.name().substring(0, f.name().length() - 3);
-                if (!DataFiles.existsPlainOrGz(dir, plain)) {
-                    downloader.fetch(URI.create(base + f.name()), dir.resolve(f.name()), f.md5());
+        try {
+            if (s.archive() != null) {
+                Path archive = root.resolve(s.archive().name());
+                downloader.fetch(URI.create(base + s.archive().name()), archive, s.archive().md5());
+                TarArchive.extract(archive, root);
+            } else {
+                for (RemoteFile f : s.files()) {
+                    String plain = f.name().substring(0, f.name().length() - 3);
+                    if (!DataFiles.existsPlainOrGz(dir, plain)) {
+                        downloader.fetch(URI.create(base + f.name()), dir.resolve(f.name()), f.md5());
+                    }
                 }
             }
+        } catch (DatasetException e) {
+            // Offline machines are common: say how to use a copy the user already has.
+            throw new DatasetException(e.getMessage() + "; to use a local copy of " + name + ", put " + s.required()
+                    + " (plain or .gz) in " + dir + ", or point --data-dir or $" + DataLocation.ENV
+                    + " at a folder that holds " + s.dir() + "/", e);
         }
         if (!complete(dir, s)) {
             throw new DatasetException("data set " + name + ": after download, " + dir + " still lacks one of " + s.required());

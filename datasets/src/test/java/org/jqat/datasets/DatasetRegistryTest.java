@@ -131,6 +131,18 @@ class DatasetRegistryTest {
     }
 
     @Test
+    void offlineDownloadSaysHowToUseALocalCopy() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket ss = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = ss.getLocalPort();
+        }
+        DatasetException e = assertThrows(DatasetException.class, () -> new DatasetRegistry(root)
+                .withBaseUrl("mnist", "http://127.0.0.1:" + closedPort + "/").open("mnist", false));
+        assertTrue(e.getMessage().contains("to use a local copy of mnist") && e.getMessage().contains("--data-dir")
+                && e.getMessage().contains("$JQAT_DATA") && e.getMessage().contains(root.resolve("mnist").toString()), e.getMessage());
+    }
+
+    @Test
     void realSharedCopyNeedsNoDownload() {
         Path shared = TestData.sharedDatasets();
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(shared.resolve("mnist")));

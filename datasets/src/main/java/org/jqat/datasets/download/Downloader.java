@@ -17,7 +17,8 @@ import java.util.HexFormat;
 import org.jqat.datasets.DatasetException;
 
 /**
- * Fetches a file over HTTP(S) and verifies its published MD5, as torchvision does. A file that
+ * Fetches a file over HTTP(S) and verifies its published checksum (MD5 for data sets, as
+ * torchvision does; SHA-256 for model files). A file that
  * is already there with the right checksum is never fetched again. The body goes to a temporary
  * file in the target's own directory and is renamed into place only after the checksum
  * matches, so an interrupted or corrupt download never leaves a half-written target (the
@@ -54,15 +55,23 @@ public final class Downloader {
      * @throws DatasetException on HTTP errors, dropped connections or checksum mismatch
      */
     public boolean fetch(URI uri, Path target, String md5) {
+        return fetch(uri, target, Checksums.MD5, md5);
+    }
+
+    /**
+     * As {@link #fetch(URI, Path, String)}, with the checksum's algorithm named
+     * ({@link Checksums#MD5} or {@link Checksums#SHA256}).
+     */
+    public boolean fetch(URI uri, Path target, String algorithm, String expected) {
         try {
-            if (Checksums.matches(target, md5)) {
+            if (Checksums.matches(target, algorithm, expected)) {
                 return false;
             }
             Path dir = target.toAbsolutePath().getParent();
             Files.createDirectories(dir);
             Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".part");
             try {
-                download(uri, tmp, md5);
+                download(uri, tmp, algorithm, expected);
                 try {
                     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 } catch (AtomicMoveNotSupportedException e) {
@@ -77,7 +86,7 @@ public final class Downloader {
         }
     }
 
-    private void download(URI uri, Path tmp, String md5) throws IOException {
+    private void download(URI uri, Path tmp, String algorithm, String expected) throws IOException {
         HttpRequest req = HttpRequest.newBuilder(uri).timeout(requestTimeout).GET().build();
         HttpResponse<InputStream> resp;
         try {
@@ -86,7 +95,7 @@ public final class Downloader {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
         }
-        MessageDigest md = Checksums.md5();
+        MessageDigest md = Checksums.digest(algorithm);
         long written = 0;
         InputStream in = resp.body();
         Watchdog dog = new Watchdog(in, idleTimeout.toNanos());
@@ -121,8 +130,9 @@ public final class Downloader {
             throw new DatasetException("download of " + uri + " incomplete: " + written + " of " + declared + " bytes");
         }
         String got = HexFormat.of().formatHex(md.digest());
-        if (!got.equalsIgnoreCase(md5)) {
-            throw new DatasetException("download of " + uri + ": checksum mismatch, md5 " + got + " but expected " + md5
+        if (!got.equalsIgnoreCase(expected)) {
+            String name = algorithm.replace("-", "").toLowerCase(java.util.Locale.ROOT);
+            throw new DatasetException("download of " + uri + ": checksum mismatch, " + name + " " + got + " but expected " + expected
                     + " (" + written + " bytes); nothing was kept");
         }
     }

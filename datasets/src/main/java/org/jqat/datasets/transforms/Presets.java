@@ -36,6 +36,33 @@ public final class Presets {
         };
     }
 
+    /**
+     * The same pipeline as {@link #forDataset(String, boolean)} with other normalisation
+     * statistics, for a model trained with them (e.g. a CIFAR model normalised with ImageNet's).
+     */
+    public static Transform forDataset(String name, boolean train, float[] mean, float[] std) {
+        return switch (name) {
+            case "cifar10", "cifar100" -> cifar(train, mean, std);
+            case "mnist", "fashion-mnist" -> Compose.of(new ToTensor(), new Normalize(mean, std));
+            case "imagenet" -> train
+                    ? Compose.of(new RandomResizedCrop(224), new RandomHorizontalFlip(), new ToTensor(), new Normalize(mean, std))
+                    : Compose.of(new Resize(256), new CenterCrop(224), new ToTensor(), new Normalize(mean, std));
+            default -> throw new IllegalArgumentException("no preset transforms for data set '" + name + "'");
+        };
+    }
+
+    /** The customary {mean, std} of data set {@code name}, as {@link #forDataset(String, boolean)} uses them. */
+    public static float[][] statistics(String name) {
+        return switch (name) {
+            case "cifar10" -> new float[][] {CIFAR10_MEAN.clone(), CIFAR10_STD.clone()};
+            case "cifar100" -> new float[][] {CIFAR100_MEAN.clone(), CIFAR100_STD.clone()};
+            case "mnist" -> new float[][] {MNIST_MEAN.clone(), MNIST_STD.clone()};
+            case "fashion-mnist" -> new float[][] {FASHION_MNIST_MEAN.clone(), FASHION_MNIST_STD.clone()};
+            case "imagenet" -> new float[][] {IMAGENET_MEAN.clone(), IMAGENET_STD.clone()};
+            default -> throw new IllegalArgumentException("no preset statistics for data set '" + name + "'");
+        };
+    }
+
     private static Transform cifar(boolean train, float[] mean, float[] std) {
         return train
                 ? Compose.of(new RandomCrop(32, 4), new RandomHorizontalFlip(), new ToTensor(), new Normalize(mean, std))

@@ -145,6 +145,19 @@ class DownloaderTest {
     }
 
     @Test
+    void sha256ChecksumsForModelFiles() throws Exception {
+        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(BODY));
+        Path target = dir.resolve("model.th");
+        assertTrue(new Downloader().fetch(URI.create(base() + "good.bin"), target, Checksums.SHA256, sha));
+        assertArrayEquals(BODY, Files.readAllBytes(target));
+        assertTrue(Checksums.matches(target, Checksums.SHA256, sha));
+        DatasetException e = assertThrows(DatasetException.class,
+                () -> new Downloader().fetch(URI.create(base() + "bad.bin"), dir.resolve("bad.th"), Checksums.SHA256, sha));
+        assertTrue(e.getMessage().contains("checksum mismatch, sha256 ") && e.getMessage().contains("but expected " + sha), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("bad.th")));
+    }
+
+    @Test
     void corruptExistingFileIsReplaced() throws Exception {
         Path target = dir.resolve("good.bin");
         Files.write(target, new byte[] {1, 2, 3});

@@ -5,10 +5,18 @@ import org.jqat.datasets.DataLoader;
 import org.jqat.datasets.Dataset;
 import org.jqat.datasets.DatasetRegistry;
 import org.jqat.datasets.transforms.Presets;
+import org.jqat.nn.checkpoint.Preprocessing;
 
 /** Loaders over the standard splits and preprocessing of each data set. */
 public final class DataPipelines {
     private DataPipelines() {
+    }
+
+    /** The customary statistics of a data set, as a {@link Preprocessing} (what jqat train uses). */
+    public static Preprocessing defaults(String dataset) {
+        String name = dataset.toLowerCase(Locale.ROOT);
+        float[][] s = Presets.statistics(name);
+        return new Preprocessing(s[0], s[1], name + " statistics, the default");
     }
 
     /** Fails with the list of known sets unless {@code dataset} has a standard pipeline. */
@@ -25,12 +33,22 @@ public final class DataPipelines {
      */
     public static DataLoader loader(DatasetRegistry registry, String dataset, boolean train, int batchSize, long seed,
                                     int workers, int limit) {
+        return loader(registry, dataset, train, batchSize, seed, workers, limit, null);
+    }
+
+    /**
+     * As above, normalising with {@code preprocessing} (the statistics a model was trained
+     * with) instead of the set's customary ones when it is not null.
+     */
+    public static DataLoader loader(DatasetRegistry registry, String dataset, boolean train, int batchSize, long seed,
+                                    int workers, int limit, Preprocessing preprocessing) {
         String name = dataset.toLowerCase(Locale.ROOT);
         Dataset data = registry.open(name, train);
         if (limit > 0 && limit < data.size()) {
             data = new Subset(data, limit);
         }
         return DataLoader.builder(data).batchSize(batchSize).shuffle(train).dropLast(train).seed(seed)
-                .transform(Presets.forDataset(name, train)).workers(workers).build();
+                .transform(preprocessing == null ? Presets.forDataset(name, train)
+                        : Presets.forDataset(name, train, preprocessing.mean(), preprocessing.std())).workers(workers).build();
     }
 }

@@ -1,6 +1,5 @@
 package org.jqat.qat.cli;
 
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.jqat.core.backend.Device;
@@ -24,8 +23,9 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device = new DeviceOption();
 
-    @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "A checkpoint written by jqat train.")
-    Path checkpoint;
+    @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "A checkpoint (jqat train, qat or import; "
+            + "a PyTorch .pt/.pth/.th is imported on the fly) or pretrained:NAME. Inputs are normalised as the checkpoint records.")
+    String checkpoint;
 
     @Option(names = "--model", defaultValue = "resnet20", paramLabel = "NAME", description = "Model the checkpoint holds (default: ${DEFAULT-VALUE}).")
     String model;
@@ -49,11 +49,11 @@ final class EvalCommand implements Callable<Integer> {
         }
         DataPipelines.validate(dataset);
         // The checkpoint is checked before any data is read: a wrong file fails in a second, not after a download.
-        int[] shape = ExportCommand.shape(dataset);
-        Module net = Models.create(model, shape[0], shape[1], 0);
-        CheckpointInputs.loadModel(net, checkpoint, "--checkpoint", model);
+        ModelSource.Loaded loaded = ModelSource.load(checkpoint, "--checkpoint", model, dataset, runtime).announce("model");
+        Module net = loaded.model();
         net.to(dev);
-        try (DataLoader test = DataPipelines.loader(runtime.registry(), dataset, false, batchSize, 0, runtime.workers, limit)) {
+        try (DataLoader test = DataPipelines.loader(runtime.registry(), dataset, false, batchSize, 0, runtime.workers, limit,
+                loaded.preprocessing())) {
             TrainConfig cfg = TrainConfig.builder().epochs(1).progress(true).device(dev).build();
             Metrics m = new Trainer(new Supervised(net, 0), test, null, cfg).evaluate(test, "eval");
             System.out.printf(Locale.ROOT, "%s on %s test (%d images): top1 %.2f%%, top5 %.2f%%, loss %.4f%n",

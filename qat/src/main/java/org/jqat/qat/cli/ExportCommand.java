@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import org.jqat.core.io.Json;
 import org.jqat.nn.Module;
 import org.jqat.nn.checkpoint.Checkpoint;
+import org.jqat.nn.checkpoint.Preprocessing;
 import org.jqat.qat.convert.Qat;
 import org.jqat.qat.export.QatExport;
 import picocli.CommandLine.Command;
@@ -77,7 +78,12 @@ final class ExportCommand implements Callable<Integer> {
                     + quant.method + " w" + wbits + "a" + abits + ": " + e.getMessage());
         }
         q.eval();
-        Map<String, String> md = new LinkedHashMap<>();
+        // The integer model expects the inputs the QAT model was trained on; jqat infer reads them back.
+        Preprocessing recorded = Preprocessing.fromMetadata(contents.metadata(), checkpoint.toString());
+        Preprocessing pre = recorded != null ? recorded : DataPipelines.defaults(dataset).from(dataset + " statistics: "
+                + checkpoint.getFileName() + " records none");
+        System.err.println("preprocessing: " + pre.describe());
+        Map<String, String> md = new LinkedHashMap<>(pre.toMetadata());
         md.put("jqat.model", model);
         md.put("jqat.dataset", dataset);
         md.put("jqat.method", quant.method);

@@ -18,6 +18,7 @@ import org.jqat.datasets.transforms.Image;
 import org.jqat.datasets.transforms.Presets;
 import org.jqat.datasets.transforms.Resize;
 import org.jqat.nn.Module;
+import org.jqat.nn.checkpoint.Preprocessing;
 import org.jqat.qat.export.QatExport;
 import org.jqat.qat.infer.Agreement;
 import org.jqat.qat.infer.IntModel;
@@ -67,8 +68,12 @@ final class InferCommand implements Callable<Integer> {
         if (batchSize < 1 || limit < 0) {
             throw new IllegalArgumentException("--batch-size must be positive and --limit not negative, got " + batchSize + " and " + limit);
         }
+        Preprocessing recorded = Preprocessing.fromMetadata(md, modelFile.toString());
+        Preprocessing pre = recorded != null ? recorded : DataPipelines.defaults(ds).from(ds + " statistics: "
+                + modelFile.getFileName() + " records none");
+        System.err.println("preprocessing: " + pre.describe());
         if (image != null) {
-            Tensor x = load(image, ds);
+            Tensor x = load(image, ds, pre);
             Tensor out = m.logits(x);
             float[] logits = out.toFloatArray();
             int best = IntModel.argmax(out)[0];
@@ -91,7 +96,7 @@ final class InferCommand implements Callable<Integer> {
         long correct = 0;
         long total = 0;
         long t0 = System.nanoTime();
-        try (DataLoader test = DataPipelines.loader(runtime.registry(), evalSet, false, batchSize, 0, runtime.workers, limit);
+        try (DataLoader test = DataPipelines.loader(runtime.registry(), evalSet, false, batchSize, 0, runtime.workers, limit, pre);
              DataLoader.Epoch epoch = test.epoch(0)) {
             while (epoch.hasNext()) {
                 Batch b = epoch.next();
@@ -127,8 +132,11 @@ final class InferCommand implements Callable<Integer> {
         };
     }
 
-    /** An image file as the data set's test pipeline sees it: [1, C, S, S], S = 28 (MNIST) or 32 (CIFAR). */
-    static Tensor load(Path file, String dataset) {
+    /**
+     * An image file as the data set's test pipeline sees it, normalised with {@code pre}:
+     * [1, C, S, S], S = 28 (MNIST) or 32 (CIFAR).
+     */
+    static Tensor load(Path file, String dataset, Preprocessing pre) {
         BufferedImage img = org.jqat.datasets.ImageFiles.read(file);
         int channels = ExportCommand.shape(dataset)[1];
         int size = channels == 1 ? 28 : 32;
@@ -155,7 +163,7 @@ final class InferCommand implements Callable<Integer> {
         if (h != size || w != size) {
             im = new CenterCrop(size).apply(new Resize(size).apply(im, rng), rng);
         }
-        im = Presets.forDataset(dataset, false).apply(im, rng);
+        im = Presets.forDataset(dataset, false, pre.mean(), pre.std()).apply(im, rng);
         return Tensor.of(im.data(), 1, im.channels(), im.height(), im.width());
     }
 }

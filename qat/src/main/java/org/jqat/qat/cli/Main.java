@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code jqat} command line: one subcommand per job. */
 @Command(name = "jqat", mixinStandardHelpOptions = true, version = "jqat 0.1.0-SNAPSHOT",
         description = "A pure-JVM tensor engine with quantization-aware training.",
-        subcommands = {ReproduceCommand.class, TrainCommand.class, QatCommand.class, EvalCommand.class, ExportCommand.class, InferCommand.class, InfoCommand.class, ConformanceCommand.class,
+        subcommands = {ReproduceCommand.class, TrainCommand.class, QatCommand.class, EvalCommand.class, ExportCommand.class, ImportCommand.class, InferCommand.class, InfoCommand.class, ConformanceCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
@@ -34,6 +34,7 @@ public final class Main implements Runnable {
             }
             // Bad data files, unreadable checkpoints and diverged runs: the message says what and where.
             if (e instanceof org.jqat.datasets.DatasetException || e instanceof org.jqat.core.io.SafetensorsException
+                    || e instanceof org.jqat.nn.checkpoint.TorchFormatException || e instanceof org.jqat.nn.StateDictException
                     || e instanceof java.io.UncheckedIOException || e instanceof org.jqat.qat.train.TrainingDivergedException
                     || e instanceof IllegalStateException || e instanceof org.jqat.nn.StateDictException) {
                 cmd.getErr().println("jqat " + cmd.getCommandName() + ": " + e.getMessage());

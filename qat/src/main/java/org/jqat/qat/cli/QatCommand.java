@@ -9,8 +9,10 @@ import org.jqat.core.backend.Device;
 import org.jqat.datasets.DataLoader;
 import org.jqat.datasets.DatasetRegistry;
 import org.jqat.nn.Module;
+import org.jqat.nn.checkpoint.Preprocessing;
 import org.jqat.qat.train.QatRun;
 import org.jqat.qat.train.TrainConfig;
+import org.jqat.qat.zoo.Pretrained;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -33,8 +35,10 @@ final class QatCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "resnet20", paramLabel = "NAME", description = "Model: " + Models.NAMES + " (default: ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = "--teacher", required = true, paramLabel = "FILE", description = "Full-precision checkpoint of the same model (from jqat train).")
-    Path teacher;
+    @Option(names = "--teacher", required = true, paramLabel = "FILE", description = "Full-precision model: a checkpoint of the same model "
+            + "(jqat train or import; a PyTorch .pt/.pth/.th is imported on the fly) or pretrained:NAME (e.g. pretrained:resnet20-cifar10). "
+            + "Training and test inputs are normalised as it records.")
+    String teacher;
 
     @Option(names = "--wbits", defaultValue = "4", description = "Weight bits, 1 to 8; lsq and lsq-plus need 2 or more (default: ${DEFAULT-VALUE}).")
     int wbits;
@@ -57,17 +61,23 @@ final class QatCommand implements Callable<Integer> {
         Device dev = device.resolve();
         String tag = String.format(Locale.ROOT, "%s-%s-%s-w%da%d%s", model, training.dataset, quant.method, wbits, abits, br ? "-br" : "");
         TrainConfig cfg = training.config(Path.of("runs", tag), dev);
-        CheckpointInputs.refuseRunDirectoryHolding(cfg.outputDir(), "--out", teacher, "--teacher");
-        int[] shape = ExportCommand.shape(training.dataset);
-        Module fp = Models.create(model, shape[0], shape[1], cfg.seed());
-        CheckpointInputs.loadModel(fp, teacher, "--teacher", model);
+        if (!Pretrained.isReference(teacher)) {
+            CheckpointInputs.refuseRunDirectoryHolding(cfg.outputDir(), "--out", Path.of(teacher), "--teacher");
+        }
+        // The teacher is checked before any data is read; its preprocessing decides how the loaders normalise.
+        ModelSource.Loaded loaded = ModelSource.load(teacher, "--teacher", model, training.dataset, runtime).announce("teacher");
+        Preprocessing pre = loaded.preprocessing();
+        cfg = cfg.withCheckpointMetadata(pre.toMetadata()); // QAT checkpoints expect the teacher's inputs
+        Module fp = loaded.model();
         DatasetRegistry registry = runtime.registry();
-        try (DataLoader train = DataPipelines.loader(registry, training.dataset, true, training.batchSize, cfg.seed(), runtime.workers, training.limitTrain);
-             DataLoader test = DataPipelines.loader(registry, training.dataset, false, training.evalBatchSize, cfg.seed(), runtime.workers, training.limitTest)) {
+        try (DataLoader train = DataPipelines.loader(registry, training.dataset, true, training.batchSize, cfg.seed(), runtime.workers, training.limitTrain, pre);
+             DataLoader test = DataPipelines.loader(registry, training.dataset, false, training.evalBatchSize, cfg.seed(), runtime.workers, training.limitTest, pre)) {
             Map<String, String> extra = new LinkedHashMap<>();
             extra.put("command", "qat");
             extra.put("model", model);
-            extra.put("teacher", teacher.toAbsolutePath().normalize().toString());
+            extra.put("teacher", Pretrained.isReference(teacher) ? teacher : Path.of(teacher).toAbsolutePath().normalize().toString());
+            extra.put("preprocessing_mean", pre.toMetadata().get(Preprocessing.MEAN));
+            extra.put("preprocessing_std", pre.toMetadata().get(Preprocessing.STD));
             extra.put("method", quant.method);
             extra.put("wbits", Integer.toString(wbits));
             extra.put("abits", Integer.toString(abits));

@@ -17,6 +17,7 @@ import org.jqat.datasets.DataLoader;
 import org.jqat.datasets.DatasetRegistry;
 import org.jqat.nn.Module;
 import org.jqat.nn.checkpoint.Checkpoint;
+import org.jqat.nn.checkpoint.Preprocessing;
 import org.jqat.qat.br.BrConfig;
 import org.jqat.qat.reproduce.AccuracyPlot;
 import org.jqat.qat.reproduce.Preset;
@@ -27,6 +28,7 @@ import org.jqat.qat.train.Schedule;
 import org.jqat.qat.train.Supervised;
 import org.jqat.qat.train.TrainConfig;
 import org.jqat.qat.train.Trainer;
+import org.jqat.qat.zoo.Pretrained;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -54,8 +56,14 @@ final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--preset", defaultValue = Preset.SMOKE, description = "smoke, cifar10-short, paper-cifar10 or paper-imagenet (default: ${DEFAULT-VALUE}).")
     String preset;
 
-    @Option(names = "--teacher", paramLabel = "FILE", description = "Full-precision checkpoint to start from instead of training one.")
-    Path teacher;
+    @Option(names = "--teacher", paramLabel = "FILE", description = "Full-precision model to start from instead of training one: "
+            + "a checkpoint (jqat or PyTorch) or pretrained:NAME (default for the CIFAR presets: the published model, "
+            + "e.g. pretrained:resnet20-cifar10).")
+    String teacher;
+
+    @Option(names = "--train-fp", description = "Train the full-precision model with the preset's recipe instead of "
+            + "using the published one (CIFAR presets).")
+    boolean trainFp;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: runs/reproduce-<preset>).")
     Path out;
@@ -104,22 +112,35 @@ final class ReproduceCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--out is empty; name an output directory");
         }
         Path dir = out == null ? Path.of("runs", "reproduce-" + p.name()) : out;
+        if (teacher != null && trainFp) {
+            throw new IllegalArgumentException("--teacher and --train-fp exclude each other");
+        }
         runtime.apply();
         dev = device.resolve();
         DatasetRegistry registry = runtime.registry();
+        // The FP counterpart comes first: its preprocessing decides how every loader normalises.
+        String fpSource = fpSource(p, teacher, trainFp);
+        if (teacher == null && fpSource != null) {
+            System.err.println("FP counterpart: " + fpSource + " (published top-1 " + Pretrained.named(fpSource).publishedTop1()
+                    + "%); --train-fp trains one instead");
+        }
+        ModelSource.Loaded teacherModel = fpSource == null ? null
+                : ModelSource.load(fpSource, "--teacher", p.model(), p.dataset(), runtime).announce("teacher");
+        Preprocessing pre = teacherModel != null ? teacherModel.preprocessing() : DataPipelines.defaults(p.dataset());
         String methodName = quant.method.toUpperCase(Locale.ROOT);
         List<RunRecord> runs = new ArrayList<>();
         long t0 = System.nanoTime();
-        try (DataLoader test = DataPipelines.loader(registry, p.dataset(), false, 256, 0, runtime.workers, p.limitTest())) {
-            Module fp = fullPrecision(p, registry, test, dir, runs);
+        try (DataLoader test = DataPipelines.loader(registry, p.dataset(), false, 256, 0, runtime.workers, p.limitTest(), pre)) {
+            Module fp = fullPrecision(p, registry, test, dir, runs, teacherModel);
             for (int b : widths) {
                 for (String m : methods) {
                     for (int seed = 0; seed < nSeeds; seed++) {
                         boolean useBr = m.equals("br");
                         Path runDir = dir.resolve(String.format(Locale.ROOT, "w%da%d/%s/seed%d", b, b, m, seed));
                         TrainConfig cfg = TrainConfig.builder().epochs(epochs).lr(p.qatLr()).weightDecay(p.qatWeightDecay())
-                                .schedule(Schedule.COSINE).seed(seed).outputDir(runDir).progress(progress).device(dev).build();
-                        try (DataLoader train = DataPipelines.loader(registry, p.dataset(), true, p.batchSize(), seed, runtime.workers, limit)) {
+                                .schedule(Schedule.COSINE).seed(seed).outputDir(runDir).progress(progress).device(dev)
+                                .checkpointMetadata(pre.toMetadata()).build();
+                        try (DataLoader train = DataPipelines.loader(registry, p.dataset(), true, p.batchSize(), seed, runtime.workers, limit, pre)) {
                             System.err.printf(Locale.ROOT, "== %s W%d/A%d seed %d%n", useBr ? methodName + "+BR" : methodName, b, b, seed);
                             QatRun.Outcome o = QatRun.run(fp, quant.qatConfig(b, b), useBr ? br : null, train, test, cfg, p.quantizerLr());
                             runs.add(record(useBr ? methodName + "+BR" : methodName, b, seed, runDir, o.result()));
@@ -140,19 +161,33 @@ final class ReproduceCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Loads --teacher, or trains the FP model (resuming from dir/fp when interrupted). */
-    private Module fullPrecision(Preset p, DatasetRegistry registry, DataLoader test, Path dir, List<RunRecord> runs) {
-        Module fp = Models.create(p.model(), test.dataset().numClasses(), test.dataset().imageShape()[0], 0).to(dev);
-        Path fpDir = dir.resolve("fp");
+    /**
+     * The FP counterpart to load: {@code --teacher}, else the published model of the preset's
+     * model and data set (unless {@code --train-fp}), else null (train one).
+     */
+    static String fpSource(Preset p, String teacher, boolean trainFp) {
         if (teacher != null) {
-            fp.loadStateDict(Checkpoint.read(teacher).model(), true);
+            return teacher;
+        }
+        Pretrained published = Pretrained.forModel(p.model(), p.dataset());
+        return trainFp || published == null ? null : Pretrained.PREFIX + published.name();
+    }
+
+    /** Evaluates the given teacher, or trains the FP model (resuming from dir/fp when interrupted). */
+    private Module fullPrecision(Preset p, DatasetRegistry registry, DataLoader test, Path dir, List<RunRecord> runs,
+                                 ModelSource.Loaded teacherModel) {
+        Path fpDir = dir.resolve("fp");
+        if (teacherModel != null) {
+            Module fp = teacherModel.model().to(dev);
             TrainConfig cfg = TrainConfig.builder().epochs(1).progress(progress).device(dev).build();
             var m = new Trainer(new Supervised(fp, 0), test, null, cfg).evaluate(test, "teacher");
             runs.add(new RunRecord("FP", 32, 32, 0, m.top1(), m.top1(), List.of(m.top1()), Double.NaN, 0));
             return fp;
         }
+        Module fp = Models.create(p.model(), test.dataset().numClasses(), test.dataset().imageShape()[0], 0).to(dev);
         TrainConfig cfg = TrainConfig.builder().epochs(p.fpEpochs()).lr(p.fpLr()).weightDecay(p.fpWeightDecay())
-                .schedule(Schedule.COSINE).seed(0).outputDir(fpDir).progress(progress).device(dev).build();
+                .schedule(Schedule.COSINE).seed(0).outputDir(fpDir).progress(progress).device(dev)
+                .checkpointMetadata(DataPipelines.defaults(p.dataset()).toMetadata()).build();
         try (DataLoader train = DataPipelines.loader(registry, p.dataset(), true, p.batchSize(), 0, runtime.workers, 0)) {
             System.err.println("== FP " + p.model());
             Trainer.Result r = new Trainer(new Supervised(fp, 0), train, test, cfg).fit();

@@ -1,5 +1,8 @@
 package org.jqat.qat.cli;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.jqat.core.io.Json;
@@ -8,6 +11,15 @@ import org.jqat.qat.train.RunDirectory;
 /** Small files a run leaves beside its checkpoints. */
 final class RunFiles {
     private RunFiles() {
+    }
+
+    /** Creates the folder a file will be written to. */
+    static void createParent(Path file) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the folder of " + file + ": " + e, e);
+        }
     }
 
     static void writeJson(Path file, Map<String, Object> content) {

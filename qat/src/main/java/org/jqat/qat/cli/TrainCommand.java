@@ -41,7 +41,8 @@ final class TrainCommand implements Callable<Integer> {
         Models.validate(model);
         runtime.apply();
         Device dev = device.resolve();
-        TrainConfig cfg = training.config(Path.of("runs", model + "-" + training.dataset), dev);
+        TrainConfig cfg = training.config(Path.of("runs", model + "-" + training.dataset), dev)
+                .withCheckpointMetadata(DataPipelines.defaults(training.dataset).toMetadata()); // eval, qat and export read it back
         DatasetRegistry registry = runtime.registry();
         try (DataLoader train = DataPipelines.loader(registry, training.dataset, true, training.batchSize, cfg.seed(), runtime.workers, training.limitTrain);
              DataLoader test = DataPipelines.loader(registry, training.dataset, false, training.evalBatchSize, cfg.seed(), runtime.workers, training.limitTest)) {

@@ -71,6 +71,7 @@ public final class RunDirectory implements AutoCloseable {
     private final List<Map<String, Object>> history;
     private double bestTop1;
     private int bestEpoch;
+    private Map<String, String> checkpointMetadata = Map.of();
 
     private RunDirectory(Path dir, RunLock lock, Map<String, Object> settings, List<Map<String, Object>> history,
                          double bestTop1, int bestEpoch) {
@@ -290,6 +291,15 @@ public final class RunDirectory implements AutoCloseable {
     }
 
     /**
+     * Adds {@code entries} (e.g. the preprocessing the model expects) to the metadata of every
+     * checkpoint this run writes; the run's own keys take precedence.
+     */
+    public RunDirectory withCheckpointMetadata(Map<String, String> entries) {
+        this.checkpointMetadata = Map.copyOf(entries);
+        return this;
+    }
+
+    /**
      * Commits one finished epoch: the training state, its metrics row and, when {@code top1}
      * beats every earlier epoch, the new best model, as one unit.
      */
@@ -305,12 +315,14 @@ public final class RunDirectory implements AutoCloseable {
             bestEpoch = epoch;
         }
         String settingsJson = Json.write(settings);
-        Map<String, String> bestMeta = Map.of(SETTINGS_KEY, settingsJson, TOP1_KEY, Double.toString(top1));
+        Map<String, String> bestMeta = new LinkedHashMap<>(checkpointMetadata);
+        bestMeta.put(SETTINGS_KEY, settingsJson);
+        bestMeta.put(TOP1_KEY, Double.toString(top1));
         if (improved) {
             Checkpoint.save(dir.resolve(BEST_STAGED), model, null, null, epoch, null, bestMeta);
             pause("best-staged", epoch);
         }
-        Map<String, String> meta = new LinkedHashMap<>();
+        Map<String, String> meta = new LinkedHashMap<>(checkpointMetadata);
         meta.put(SETTINGS_KEY, settingsJson);
         meta.put(METRICS_KEY, Json.write(history));
         meta.put(BEST_TOP1_KEY, Double.toString(bestTop1));

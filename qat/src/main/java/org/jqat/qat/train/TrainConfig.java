@@ -2,6 +2,7 @@ package org.jqat.qat.train;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.jqat.core.backend.Device;
 
@@ -18,11 +19,13 @@ import org.jqat.core.backend.Device;
  *                   (default {@link Device#CPU}); the model must already be there when the
  *                   {@link Trainer} is built (move it with {@code Module.to}, then build the
  *                   parameter groups)
+ * @param checkpointMetadata extra entries every checkpoint of the run records (e.g. the
+ *                   preprocessing the model expects, {@code preprocessing.mean/std})
  */
 public record TrainConfig(int epochs, double lr, double momentum, boolean nesterov, double weightDecay,
                           Schedule schedule, int warmupEpochs, boolean perIteration, int stepSize, double gamma,
                           List<Integer> milestones, float labelSmoothing, double clipNorm, long seed, Path outputDir,
-                          boolean resume, boolean progress, Device device) {
+                          boolean resume, boolean progress, Device device, Map<String, String> checkpointMetadata) {
 
     public TrainConfig {
         if (epochs <= 0) {
@@ -64,6 +67,15 @@ public record TrainConfig(int epochs, double lr, double momentum, boolean nester
         if (outputDir != null && outputDir.toString().isBlank()) {
             throw new IllegalArgumentException("output directory is empty; name one (or leave it unset to keep nothing on disk)");
         }
+        checkpointMetadata = Map.copyOf(checkpointMetadata);
+    }
+
+    /** This configuration with {@code entries} added to every checkpoint's metadata. */
+    public TrainConfig withCheckpointMetadata(Map<String, String> entries) {
+        Map<String, String> m = new java.util.LinkedHashMap<>(checkpointMetadata);
+        m.putAll(entries);
+        return new TrainConfig(epochs, lr, momentum, nesterov, weightDecay, schedule, warmupEpochs, perIteration, stepSize,
+                gamma, milestones, labelSmoothing, clipNorm, seed, outputDir, resume, progress, device, m);
     }
 
     public static Builder builder() {
@@ -90,6 +102,7 @@ public record TrainConfig(int epochs, double lr, double momentum, boolean nester
         private boolean resume = true;
         private boolean progress = true;
         private Device device = Device.CPU;
+        private Map<String, String> checkpointMetadata = Map.of();
 
         public Builder epochs(int v) { epochs = v; return this; }
         public Builder lr(double v) { lr = v; return this; }
@@ -109,10 +122,11 @@ public record TrainConfig(int epochs, double lr, double momentum, boolean nester
         public Builder resume(boolean v) { resume = v; return this; }
         public Builder progress(boolean v) { progress = v; return this; }
         public Builder device(Device v) { device = v; return this; }
+        public Builder checkpointMetadata(Map<String, String> v) { checkpointMetadata = v; return this; }
 
         public TrainConfig build() {
             return new TrainConfig(epochs, lr, momentum, nesterov, weightDecay, schedule, warmupEpochs, perIteration,
-                    stepSize, gamma, milestones, labelSmoothing, clipNorm, seed, outputDir, resume, progress, device);
+                    stepSize, gamma, milestones, labelSmoothing, clipNorm, seed, outputDir, resume, progress, device, checkpointMetadata);
         }
     }
 }

@@ -191,7 +191,8 @@ public final class Trainer {
         if (out == null) {
             return fit(null);
         }
-        try (RunDirectory run = RunDirectory.open(out, settings(), mayChange, config.resume(), config.epochs())) {
+        try (RunDirectory run = RunDirectory.open(out, settings(), mayChange, config.resume(), config.epochs())
+                .withCheckpointMetadata(config.checkpointMetadata())) {
             return fit(run);
         }
     }
