@@ -17,18 +17,18 @@ final class Convolution {
         Tensor xd = x.dense();
         Tensor wd = w.dense();
         Tensor bd = bias == null ? null : bias.dense();
-        Tensor y = Tensor.empty(be, s.n(), s.cOut(), s.outH(), s.outW());
+        Tensor y = Tensor.uninitialized(be, s.n(), s.cOut(), s.outH(), s.outW());
         be.conv2d(s, xd.storage, wd.storage, bd == null ? null : bd.storage, y.storage);
         return Autograd.record("conv2d", y, g -> {
             Tensor gd = g.dense();
             Tensor gx = null;
             Tensor gw = null;
             if (x.requiresGrad) {
-                gx = Tensor.empty(be, x.shape);
+                gx = Tensor.uninitialized(be, x.shape);
                 be.conv2dBackwardData(s, gd.storage, wd.storage, gx.storage);
             }
             if (w.requiresGrad) {
-                gw = Tensor.empty(be, w.shape);
+                gw = Tensor.uninitialized(be, w.shape);
                 be.conv2dBackwardWeight(s, xd.storage, gd.storage, gw.storage);
             }
             return new Tensor[] {gx, gw, biasGradient(s, be, bias, gd)};
@@ -51,20 +51,20 @@ final class Convolution {
         Backend be = x.backend();
         Tensor xd = x.dense(), wd = w.dense(), bd = bias == null ? null : bias.dense();
         Tensor sd = scale.dense(), od = offset == null ? null : offset.dense();
-        Tensor y = Tensor.empty(be, s.n(), s.cOut(), s.outH(), s.outW());
+        Tensor y = Tensor.uninitialized(be, s.n(), s.cOut(), s.outH(), s.outW());
         be.conv2dFakeQuantInput(s, fq, xd.storage, sd.storage, od == null ? null : od.storage, wd.storage,
                 bd == null ? null : bd.storage, y.storage);
         return Autograd.record("conv2dFakeQuantInput", y, g -> {
             Tensor gd = g.dense();
             boolean quantGrads = x.requiresGrad || scale.requiresGrad || offset != null && offset.requiresGrad;
-            Tensor gx = x.requiresGrad ? Tensor.empty(be, x.shape) : null;
+            Tensor gx = x.requiresGrad ? Tensor.uninitialized(be, x.shape) : null;
             Tensor gs = scale.requiresGrad ? Tensor.empty(be, scale.shape) : null;
             Tensor go = offset != null && offset.requiresGrad ? Tensor.empty(be, offset.shape) : null;
-            Tensor gw = w.requiresGrad ? Tensor.empty(be, w.shape) : null;
-            try (Storage xq = be.allocate(fq.size()); BitMask mask = be.allocateMask(fq.size())) {
+            Tensor gw = w.requiresGrad ? Tensor.uninitialized(be, w.shape) : null;
+            try (Storage xq = be.allocateUninitialized(fq.size()); BitMask mask = be.allocateMask(fq.size())) {
                 be.fakeQuantize(fq, xd.storage, sd.storage, od == null ? null : od.storage, xq, mask);
                 if (quantGrads) {
-                    try (Storage gxq = be.allocate(fq.size())) {
+                    try (Storage gxq = be.allocateUninitialized(fq.size())) {
                         be.conv2dBackwardData(s, gd.storage, wd.storage, gxq);
                         be.fakeQuantizeBackward(fq, xd.storage, gxq, sd.storage, od == null ? null : od.storage, mask,
                                 gx == null ? null : gx.storage, gs == null ? null : gs.storage,

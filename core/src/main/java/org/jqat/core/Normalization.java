@@ -77,15 +77,15 @@ final class Normalization {
         Tensor rd = residual == null ? null : residual.dense();
         Tensor wd = weight == null ? null : weight.dense();
         Tensor bd = bias == null ? null : bias.dense();
-        Tensor y = Tensor.empty(be, x.shape);
+        Tensor y = Tensor.uninitialized(be, x.shape);
         Tensor mean = Tensor.empty(be, c), var = Tensor.empty(be, c), invStd = Tensor.empty(be, c);
         be.batchNormReluTrain(xd.storage, rd == null ? null : rd.storage, n, c, hw, wd == null ? null : wd.storage,
                 bd == null ? null : bd.storage, eps, y.storage, mean.storage, var.storage, invStd.storage);
         updateRunningStats(runningMean, runningVar, mean, var, momentum, count);
         return Autograd.record("batchNormRelu", y, g -> {
             boolean needPre = residual != null && residual.requiresGrad;
-            Tensor gPre = needPre ? Tensor.empty(be, x.shape) : null;
-            Tensor gx = x.requiresGrad ? Tensor.empty(be, x.shape) : null;
+            Tensor gPre = needPre ? Tensor.uninitialized(be, x.shape) : null;
+            Tensor gx = x.requiresGrad ? Tensor.uninitialized(be, x.shape) : null;
             Tensor gw = weight != null && weight.requiresGrad ? Tensor.empty(be, c) : null;
             Tensor gb = bias != null && bias.requiresGrad ? Tensor.empty(be, c) : null;
             be.batchNormReluBackward(xd.storage, y.storage, g.dense().storage, n, c, hw,

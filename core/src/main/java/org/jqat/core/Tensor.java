@@ -52,6 +52,11 @@ public final class Tensor implements AutoCloseable {
         return dense(backend.allocate(Shape.numel(shape)), shape);
     }
 
+    /** A tensor whose contents are unspecified, for an op whose kernel writes every element. */
+    static Tensor uninitialized(Backend backend, int... shape) {
+        return dense(backend.allocateUninitialized(Shape.numel(shape)), shape);
+    }
+
     // ---- factories ------------------------------------------------------------------------
 
     /** A tensor holding a copy of {@code data} in the given shape (row-major). */

@@ -35,6 +35,15 @@ public interface Backend {
     /** New zero-filled storage of {@code size} elements. */
     Storage allocate(int size);
 
+    /**
+     * New storage of {@code size} elements whose contents are unspecified: for outputs that a
+     * kernel overwrites entirely (every conv2d and batch-norm kernel does; their tests pre-fill
+     * outputs with NaN to prove it). The default zero-fills, as {@link #allocate} does.
+     */
+    default Storage allocateUninitialized(int size) {
+        return allocate(size);
+    }
+
     /** Storage holding a copy of {@code data}. */
     Storage upload(float[] data);
 

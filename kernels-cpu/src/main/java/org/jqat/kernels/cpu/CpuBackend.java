@@ -60,6 +60,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public Storage allocateUninitialized(int size) {
+        return HeapPool.SHARED.allocate(size, false);
+    }
+
+    @Override
     public Storage upload(float[] data) {
         return scalar.upload(data);
     }

@@ -15,7 +15,8 @@ import org.jqat.core.backend.HeapStorage;
  *
  * <p>The pool holds at most {@link #capacity} floats (a quarter of the maximum heap by default,
  * {@code jqat.pool.mb} to change it, 0 to disable); arrays beyond that go to the collector.
- * Reused arrays are zeroed, as {@code Backend.allocate} promises.
+ * Reused arrays are zeroed, as {@code Backend.allocate} promises, except for
+ * {@code allocateUninitialized}.
  */
 final class HeapPool {
     static final HeapPool SHARED = new HeapPool(defaultCapacity());
@@ -44,10 +45,18 @@ final class HeapPool {
 
     /** A zero-filled storage of {@code size} elements, its array from the pool when one fits. */
     HeapStorage allocate(int size) {
+        return allocate(size, true);
+    }
+
+    /**
+     * A storage of {@code size} elements from the pool when one fits; a reused array is zeroed only
+     * when asked ({@code Backend.allocateUninitialized} skips it for outputs a kernel overwrites).
+     */
+    HeapStorage allocate(int size, boolean zeroed) {
         float[] a = take(size);
         if (a == null) {
             a = new float[size];
-        } else {
+        } else if (zeroed) {
             Arrays.fill(a, 0f);
         }
         return HeapStorage.recycled(a, this::give);

@@ -94,6 +94,13 @@ final class StridedKernels {
         }
         Layout l = coalesce(shape, aStr, bStr, contiguousStrides(shape));
         int inner = l.inner(), rows = l.rows(), as = l.innerStride(0), bs = l.innerStride(1);
+        if (rows == 1) {
+            // one long row (contiguous operands, or one broadcast to the other): split the row itself
+            int a0 = aOff + l.rowOffset(0, 0), b0 = bOff + l.rowOffset(1, 0), o0 = l.rowOffset(2, 0);
+            Parallel.forRange(inner, ElementwiseKernels.GRAIN, (lo, hi) -> ElementwiseKernels.binaryRow(op,
+                    a, a0 + lo * as, as, b, b0 + lo * bs, bs, out, o0 + lo, hi - lo));
+            return;
+        }
         Parallel.forRange(rows, rowsPerPart(inner), (lo, hi) -> {
             for (int r = lo; r < hi; r++) {
                 ElementwiseKernels.binaryRow(op, a, aOff + l.rowOffset(0, r), as, b, bOff + l.rowOffset(1, r), bs,

@@ -28,6 +28,9 @@ class HeapPoolTest {
         assertSame(arr, b.data());
         assertEquals(0f, b.data()[7]);
         assertNotSame(arr, pool.allocate(100).data(), "one array serves one storage at a time");
+        b.close();
+        b.data()[3] = 5f;
+        assertSame(arr, pool.allocate(100, false).data(), "an uninitialised allocation skips the zeroing");
         assertNotSame(arr, pool.allocate(99).data(), "arrays are keyed by exact length");
     }
 
