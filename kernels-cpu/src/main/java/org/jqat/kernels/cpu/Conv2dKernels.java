@@ -4,10 +4,11 @@ import java.util.Arrays;
 import org.jqat.core.backend.Conv2dShape;
 
 /**
- * NCHW convolution as per-image GEMMs. The batch is the parallel axis (each image's GEMM runs
- * serially on one worker, so small per-image matrices never pay a thread hand-off); 1×1/stride-1
- * unpadded layers multiply the input directly, other kernels go through {@link Im2col} into a
- * per-thread column buffer, and depthwise layers use {@link DepthwiseConv}.
+ * NCHW convolution on the cpu backend, routed per layer: spatial kernels run {@link DirectConv}
+ * (no im2col matrix), depthwise layers {@link DepthwiseConv}, and 1×1 layers per-image GEMMs
+ * (stride-1 unpadded ones multiply the input directly, others go through {@link Im2col} into a
+ * per-thread column buffer). The batch is the parallel axis of the GEMM path (each image's GEMM
+ * runs serially on one worker, so small per-image matrices never pay a thread hand-off).
  */
 final class Conv2dKernels {
     private Conv2dKernels() {
@@ -19,7 +20,7 @@ final class Conv2dKernels {
 
     /**
      * {@code -Djqat.conv=im2col} keeps every layer on the im2col + GEMM path (for comparison
-     * benchmarks); by default non-pointwise layers run {@link DirectConv}.
+     * benchmarks); by default spatial kernels run {@link DirectConv}.
      */
     static final boolean DIRECT = !"im2col".equals(System.getProperty("jqat.conv", "").trim());
 
@@ -53,9 +54,9 @@ final class Conv2dKernels {
     static void forwardIm2col(Conv2dShape s, float[] x, float[] w, float[] bias, float[] y) {
         int hw = s.h() * s.w(), ohw = s.outH() * s.outW();
         int cig = s.cInPerGroup(), cog = s.cOutPerGroup(), kk = cig * s.kh() * s.kw();
-        boolean direct = pointwise(s);
+        boolean matmul = pointwise(s);
         WorkerPool.SHARED.run(s.n(), n -> {
-            float[] col = direct ? null : Scratch.get(0, kk * ohw);
+            float[] col = matmul ? null : Scratch.get(0, kk * ohw);
             for (int g = 0; g < s.groups(); g++) {
                 int xOff = (n * s.cIn() + g * cig) * hw;
                 int yOff = (n * s.cOut() + g * cog) * ohw;
@@ -66,7 +67,7 @@ final class Conv2dKernels {
                     }
                     beta = 1f;
                 }
-                if (direct) {
+                if (matmul) {
                     Gemm.serial(false, false, cog, ohw, cig, 1f, w, g * cog * kk, kk, x, xOff, ohw, beta, y, yOff, ohw);
                 } else {
                     Im2col.im2col(s, x, xOff, cig, col);
@@ -91,13 +92,13 @@ final class Conv2dKernels {
     static void backwardDataIm2col(Conv2dShape s, float[] gy, float[] w, float[] gx) {
         int hw = s.h() * s.w(), ohw = s.outH() * s.outW();
         int cig = s.cInPerGroup(), cog = s.cOutPerGroup(), kk = cig * s.kh() * s.kw();
-        boolean direct = pointwise(s);
+        boolean matmul = pointwise(s);
         WorkerPool.SHARED.run(s.n(), n -> {
-            float[] col = direct ? null : Scratch.get(0, kk * ohw);
+            float[] col = matmul ? null : Scratch.get(0, kk * ohw);
             for (int g = 0; g < s.groups(); g++) {
                 int gxOff = (n * s.cIn() + g * cig) * hw;
                 int gyOff = (n * s.cOut() + g * cog) * ohw;
-                if (direct) {
+                if (matmul) {
                     Gemm.serial(true, false, cig, ohw, cog, 1f, w, g * cog * kk, kk, gy, gyOff, ohw, 0f, gx, gxOff, hw);
                 } else {
                     Gemm.serial(true, false, kk, ohw, cog, 1f, w, g * cog * kk, kk, gy, gyOff, ohw, 0f, col, 0, ohw);
@@ -133,7 +134,7 @@ final class Conv2dKernels {
         }
         int hw = s.h() * s.w(), ohw = s.outH() * s.outW();
         int cig = s.cInPerGroup(), cog = s.cOutPerGroup(), kk = cig * s.kh() * s.kw();
-        boolean direct = pointwise(s);
+        boolean matmul = pointwise(s);
         int slices = Math.min(s.n(), WorkerPool.SHARED.threads());
         float[][] partial = new float[slices][];
         partial[0] = gw;
@@ -143,13 +144,13 @@ final class Conv2dKernels {
         WorkerPool.SHARED.run(slices, p -> {
             float[] acc = partial[p];
             int lo = (int) ((long) s.n() * p / slices), hi = (int) ((long) s.n() * (p + 1) / slices);
-            float[] col = direct ? null : Scratch.get(0, kk * ohw);
+            float[] col = matmul ? null : Scratch.get(0, kk * ohw);
             for (int n = lo; n < hi; n++) {
                 float beta = n == lo ? 0f : 1f;
                 for (int g = 0; g < s.groups(); g++) {
                     int xOff = (n * s.cIn() + g * cig) * hw;
                     int gyOff = (n * s.cOut() + g * cog) * ohw;
-                    if (direct) {
+                    if (matmul) {
                         Gemm.serial(false, true, cog, cig, ohw, 1f, gy, gyOff, ohw, x, xOff, hw, beta, acc, g * cog * kk, kk);
                     } else {
                         Im2col.im2col(s, x, xOff, cig, col);
