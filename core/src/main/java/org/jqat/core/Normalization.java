@@ -1,6 +1,7 @@
 package org.jqat.core;
 
 import org.jqat.core.backend.Backend;
+import org.jqat.core.backend.UnaryOp;
 
 /** Batch normalisation over the channel axis (dimension 1) of [N, C, ...] input. */
 final class Normalization {
@@ -61,9 +62,8 @@ final class Normalization {
             throw new IllegalArgumentException("batchNormRelu: residual of shape " + Shape.str(residual.shape)
                     + " does not match input " + Shape.str(x.shape));
         }
-        if (!training || x.shape.length < 2) {
-            Tensor y = batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps);
-            return (residual == null ? y : y.add(residual)).relu();
+        if (!training) {
+            return batchNormReluEval(x, residual, runningMean, runningVar, weight, bias, eps);
         }
         Tensor.sameDevice("batchNormRelu", x, residual);
         int n = x.shape[0], c = x.shape[1], hw = Shape.product(x.shape, 2, x.shape.length);
@@ -92,6 +92,33 @@ final class Normalization {
                     wd == null ? null : wd.storage, mean.storage, invStd.storage, gPre == null ? null : gPre.storage,
                     gx == null ? null : gx.storage, gw == null ? null : gw.storage, gb == null ? null : gb.storage);
             return new Tensor[] {gx, gw, gb, gPre};
+        }, x, weight, bias, residual);
+    }
+
+    /**
+     * Eval mode of {@link #batchNormRelu}: one kernel forward; backward masks the gradient by
+     * {@code y > 0} (the residual's gradient) and reuses {@link #evalBackward}.
+     */
+    private static Tensor batchNormReluEval(Tensor x, Tensor residual, Tensor runningMean, Tensor runningVar,
+                                            Tensor weight, Tensor bias, float eps) {
+        checkArguments(x, runningMean, runningVar, weight, bias, eps);
+        if (runningMean == null || runningVar == null) {
+            throw new IllegalArgumentException("batchNorm: eval mode needs running_mean and running_var");
+        }
+        Tensor.sameDevice("batchNormRelu", x, residual);
+        int n = x.shape[0], c = x.shape[1], hw = Shape.product(x.shape, 2, x.shape.length);
+        Backend be = x.backend();
+        Tensor xd = x.dense(), rd = residual == null ? null : residual.dense();
+        Tensor rm = runningMean.dense(), rv = runningVar.dense();
+        Tensor wd = weight == null ? null : weight.dense(), bd = bias == null ? null : bias.dense();
+        Tensor y = Tensor.uninitialized(be, x.shape);
+        be.batchNormReluEval(xd.storage, rd == null ? null : rd.storage, n, c, hw, rm.storage, rv.storage,
+                wd == null ? null : wd.storage, bd == null ? null : bd.storage, eps, y.storage);
+        return Autograd.record("batchNormRelu", y, g -> {
+            Tensor gPre = Tensor.uninitialized(be, x.shape);
+            be.unaryBackward(UnaryOp.RELU, y.storage, y.storage, g.dense().storage, gPre.storage, x.numel());
+            Tensor[] bn = evalBackward(x, gPre, rm, rv, weight, bias, eps);
+            return new Tensor[] {bn[0], bn[1], bn[2], residual != null && residual.requiresGrad ? gPre : null};
         }, x, weight, bias, residual);
     }
 

@@ -178,6 +178,27 @@ class GradientCheckTest {
         }
     }
 
+    /** In eval mode too, at random inputs the fused op equals the composition in value and gradient. */
+    @Test
+    void fusedEvalMatchesComposition() {
+        Tensor x = param(3, 4, 5), g = param(4), b = param(4), r = param(3, 4, 5), gy = Tensor.randn(rng, 3, 4, 5);
+        Tensor rm = Tensor.randn(rng, 4), rv = Tensor.rand(rng, 4).add(0.5f);
+        Tensor fused = Functional.batchNormRelu(x, r, rm, rv, g, b, false, 0.1f, 1e-5f);
+        fused.mul(gy).sum().backward();
+        Tensor[] fusedGrads = {x.grad(), g.grad(), b.grad(), r.grad()};
+        for (Tensor t : new Tensor[] {x, g, b, r}) {
+            t.zeroGrad();
+        }
+        Tensor composed = Functional.batchNorm(x, rm, rv, g, b, false, 0.1f, 1e-5f).add(r).relu();
+        composed.mul(gy).sum().backward();
+        Tensor[] composedGrads = {x.grad(), g.grad(), b.grad(), r.grad()};
+        assertClose(composed, fused, 1e-6, "value");
+        String[] names = {"x", "gamma", "beta", "residual"};
+        for (int i = 0; i < 4; i++) {
+            assertClose(composedGrads[i], fusedGrads[i], 1e-5, "eval grad " + names[i]);
+        }
+    }
+
     /** At random inputs (kinks included) the fused op equals relu(batchNorm(x) + residual) in value and gradient. */
     @Test
     void fusedMatchesComposition() {

@@ -197,6 +197,22 @@ public interface Backend {
     }
 
     /**
+     * Eval-mode batch norm (running statistics), plus {@code residual} (may be null), then ReLU:
+     * {@code y = max(0, bnEval(x) + residual)}. The default runs the unfused kernels; a backend may
+     * do it in one pass.
+     */
+    default void batchNormReluEval(Storage x, Storage residual, int n, int c, int hw, Storage mean, Storage var,
+                                   Storage gamma, Storage beta, float eps, Storage y) {
+        int total = n * c * hw;
+        batchNormEval(x, n, c, hw, mean, var, gamma, beta, eps, y);
+        if (residual != null) {
+            int[] flat = {total}, unit = {1};
+            binary(BinaryOp.ADD, flat, y, 0, unit, residual, 0, unit, y);
+        }
+        unary(UnaryOp.RELU, y, y, total);
+    }
+
+    /**
      * Backward of {@link #batchNormReluTrain} from its output y: the ReLU passes
      * {@code gPre = gy·[y > 0]}, written to {@code gPre} when it is not null (it is the residual's
      * gradient), and the batch-norm backward of {@link #batchNormBackward} runs on gPre. gx,

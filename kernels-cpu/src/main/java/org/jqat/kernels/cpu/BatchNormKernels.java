@@ -150,6 +150,29 @@ final class BatchNormKernels {
         });
     }
 
+    /** {@code y = max(0, bnEval(x) + residual)} in one pass (residual may be null), the eval map of {@link #eval}. */
+    static void evalRelu(float[] x, float[] residual, int n, int c, int hw, float[] mean, float[] var, float[] gamma,
+                         float[] beta, float eps, float[] y) {
+        WorkerPool.SHARED.run(n * c, plane -> {
+            int ch = plane % c, off = plane * hw, i = 0;
+            double inv = 1.0 / Math.sqrt((double) var[ch] + eps);
+            float scale = (float) ((gamma == null ? 1.0 : gamma[ch]) * inv);
+            float shift = beta == null ? 0f : beta[ch], m = mean[ch];
+            FloatVector zero = FloatVector.zero(S);
+            for (int bound = S.loopBound(hw); i < bound; i += L) {
+                FloatVector v = FloatVector.fromArray(S, x, off + i).sub(m).fma(scale, shift);
+                if (residual != null) {
+                    v = v.add(FloatVector.fromArray(S, residual, off + i));
+                }
+                zero.blend(v, v.compare(VectorOperators.GT, 0f)).intoArray(y, off + i);
+            }
+            for (; i < hw; i++) {
+                float v = (x[off + i] - m) * scale + shift + (residual == null ? 0f : residual[off + i]);
+                y[off + i] = v > 0 ? v : 0f;
+            }
+        });
+    }
+
     static void backward(float[] x, float[] gy, int n, int c, int hw, float[] gamma, float[] mean, float[] invStd,
                          float[] gx, float[] gGamma, float[] gBeta) {
         double count = (double) n * hw;

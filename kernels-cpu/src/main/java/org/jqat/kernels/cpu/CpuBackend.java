@@ -262,6 +262,14 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void batchNormReluEval(Storage x, Storage residual, int n, int c, int hw, Storage mean, Storage var,
+                                  Storage gamma, Storage beta, float eps, Storage y) {
+        BatchNormKernels.evalRelu(HeapStorage.of(x), residual == null ? null : HeapStorage.of(residual), n, c, hw,
+                HeapStorage.of(mean), HeapStorage.of(var), gamma == null ? null : HeapStorage.of(gamma),
+                beta == null ? null : HeapStorage.of(beta), eps, HeapStorage.of(y));
+    }
+
+    @Override
     public void batchNormReluBackward(Storage x, Storage y, Storage gy, int n, int c, int hw, Storage gamma,
                                       Storage mean, Storage invStd, Storage gPre, Storage gx, Storage gGamma,
                                       Storage gBeta) {

@@ -76,6 +76,11 @@ class NormPoolReduceTest {
                 assertClose(data(gge), data(gga), tol, what + " gGamma");
                 assertClose(data(gbe), data(gba), tol, what + " gBeta");
                 assertClose(data(gxe), data(gxa), tol * 10, what + " gx");
+                Storage ve = new HeapStorage(total), va = new HeapStorage(total);
+                Storage rv = storage(java.util.Arrays.copyOf(data(e[2]), c));
+                REF.batchNormReluEval(storage(x), rs, n, c, hw, e[1], rv, storage(gamma), storage(beta), 1e-5f, ve);
+                CPU.batchNormReluEval(storage(x), rs, n, c, hw, e[1], rv, storage(gamma), storage(beta), 1e-5f, va);
+                assertClose(data(ve), data(va), 1e-5, what + " eval");
                 // without gPre and gx: only the parameter gradients
                 Storage gg2 = new HeapStorage(c);
                 CPU.batchNormReluBackward(storage(x), e[0], storage(gy), n, c, hw, storage(gamma), e[1], e[3], null, null, gg2, null);
