@@ -14,6 +14,7 @@ module org.jqat.qat {
     requires jdk.incubator.vector;
     requires java.desktop;
     requires java.management;
+    requires java.logging;
     requires jdk.management;
     requires info.picocli;
 

@@ -9,7 +9,8 @@ import java.util.ServiceLoader;
 /**
  * Finds backends with {@link ServiceLoader} and says which one runs host (CPU) ops.
  *
- * <p>The default CPU backend is the available one with the highest priority; the system property
+ * <p>The default CPU backend is the available one with the highest priority (one passed over
+ * because it cannot run is named, with its reason, in a single {@link System.Logger} warning); the system property
  * {@code jqat.backend} or {@link #use(String)} picks another by name. {@link #using(String)} switches
  * for a try-with-resources scope on the current thread, which is how tests run the same code on
  * two backends.
@@ -18,6 +19,7 @@ public final class Backends {
     private static volatile List<Backend> all;
     private static volatile Backend globalCpu;
     private static final ThreadLocal<Backend> scoped = new ThreadLocal<>();
+    private static final System.Logger LOG = System.getLogger(Backends.class.getName());
 
     private Backends() {
     }
@@ -115,13 +117,34 @@ public final class Backends {
         return () -> scoped.set(previous);
     }
 
+    /**
+     * The available CPU backend with the highest priority. Passing over one that cannot run (the
+     * {@code cpu} backend on a class path without {@code --add-modules jdk.incubator.vector}) logs
+     * one warning through {@link System.Logger} naming it and its reason: falling back silently
+     * would leave a user wondering why training is many times slower.
+     */
     private static Backend fastestCpu() {
+        List<String> passedOver = new ArrayList<>();
+        Backend chosen = null;
         for (Backend b : all()) {
-            if (b.device() == Device.CPU && b.unavailableReason() == null) {
-                return b;
+            if (b.device() != Device.CPU) {
+                continue;
             }
+            String why = b.unavailableReason();
+            if (why == null) {
+                chosen = b;
+                break;
+            }
+            passedOver.add("'" + b.name() + "' (" + why + ")");
         }
-        return new ReferenceBackend();
+        if (chosen == null) {
+            chosen = new ReferenceBackend();
+        }
+        if (!passedOver.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "jqat: backend " + String.join(", ", passedOver)
+                    + " is not available; host ops run on the '" + chosen.name() + "' backend instead");
+        }
+        return chosen;
     }
 
     private static Backend requireCpu(Backend b) {

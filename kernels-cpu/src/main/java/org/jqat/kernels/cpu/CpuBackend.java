@@ -2,6 +2,7 @@ package org.jqat.kernels.cpu;
 
 import java.util.Arrays;
 import org.jqat.core.backend.Backend;
+import org.jqat.core.backend.Backends;
 import org.jqat.core.backend.BinaryOp;
 import org.jqat.core.backend.BitMask;
 import org.jqat.core.backend.Conv2dShape;
@@ -14,6 +15,7 @@ import org.jqat.core.backend.ReduceOp;
 import org.jqat.core.backend.ReferenceBackend;
 import org.jqat.core.backend.Storage;
 import org.jqat.core.backend.UnaryOp;
+import org.jqat.core.backend.VectorApi;
 
 /**
  * The SIMD, multithreaded host backend: {@code jdk.incubator.vector} kernels over heap arrays,
@@ -39,8 +41,21 @@ public final class CpuBackend implements Backend {
         return 10;
     }
 
+    /**
+     * Why the Vector API kernels cannot run: on the class path without
+     * {@code --add-modules jdk.incubator.vector} ({@link Backends#cpu()} then takes the reference
+     * backend, with one warning).
+     */
+    @Override
+    public String unavailableReason() {
+        return VectorApi.unavailableReason();
+    }
+
     @Override
     public String describe() {
+        if (!VectorApi.available()) {
+            return "cpu: unavailable (" + VectorApi.unavailableReason() + ")";
+        }
         return "cpu: Vector API " + VectorConfig.F.vectorBitSize() + "-bit (" + VectorConfig.LANES + " floats), "
                 + WorkerPool.SHARED.threads() + " threads";
     }

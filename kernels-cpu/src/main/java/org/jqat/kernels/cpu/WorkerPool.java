@@ -2,19 +2,25 @@ package org.jqat.kernels.cpu;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntSupplier;
+import org.jqat.core.Threads;
 
 /**
- * A fixed set of daemon threads that run the parts of one parallel loop at a time.
+ * A set of daemon threads that run the parts of one parallel loop at a time.
  *
  * <p>Parts are claimed from an atomic counter, so a core that the hypervisor takes away simply
  * claims fewer parts; results stay deterministic because each part's arithmetic depends only on
  * its index, never on which thread ran it. Idle workers block on a monitor rather than spin: on
  * a shared 2-vCPU box a spinning worker steals the very core the caller needs. A loop started
  * from inside a part (or while another thread owns the pool) runs inline on the calling thread.
+ *
+ * <p>The size is read at the start of each loop ({@link Threads#count()} for the shared pool), so
+ * an application's {@code Threads.set(n)} takes effect from the next op: missing workers are
+ * started then, and workers beyond the count sit the loop out.
  */
 final class WorkerPool {
-    /** The pool every kernel shares, sized by {@code jqat.threads} or the available processors. */
-    static final WorkerPool SHARED = new WorkerPool(threadCount());
+    /** The pool every kernel shares, sized by {@link Threads#count()} (the API value, else {@code jqat.threads}, else the processors). */
+    static final WorkerPool SHARED = new WorkerPool(Threads::count);
 
     /** One part of a parallel loop. */
     @FunctionalInterface
@@ -22,7 +28,9 @@ final class WorkerPool {
         void run(int part);
     }
 
-    private final int threads;
+    private final IntSupplier size;
+    private int started;               // workers started so far; grows under the owner lock
+    private volatile int active;       // workers that take parts in the current loop
     private final ReentrantLock owner = new ReentrantLock();
     private final Object wake = new Object();
     private final Object done = new Object();
@@ -33,25 +41,32 @@ final class WorkerPool {
     private volatile int parts;
     private volatile Throwable failure;
 
+    /** A pool of a fixed size (tests). */
     WorkerPool(int threads) {
-        this.threads = Math.max(1, threads);
-        for (int t = 1; t < this.threads; t++) {
-            Thread w = new Worker(this::workerLoop, "jqat-cpu-" + t);
+        this(() -> threads);
+    }
+
+    WorkerPool(IntSupplier size) {
+        this.size = size;
+    }
+
+    /** The threads a loop started now would use, the caller's included. */
+    int threads() {
+        return Math.max(1, size.getAsInt());
+    }
+
+    /** Starts workers until {@code n} exist; called with the owner lock held. */
+    private void ensureWorkers(int n) {
+        while (started < n) {
+            int index = started++;
+            long now;
+            synchronized (wake) {
+                now = generation; // a new worker waits for the next loop, not one that has already ended
+            }
+            Thread w = new Worker(() -> workerLoop(index, now), "jqat-cpu-" + (index + 1));
             w.setDaemon(true);
             w.start();
         }
-    }
-
-    static int threadCount() {
-        String p = System.getProperty("jqat.threads");
-        if (p != null && !p.isBlank()) {
-            return Math.max(1, Integer.parseInt(p.trim()));
-        }
-        return Runtime.getRuntime().availableProcessors();
-    }
-
-    int threads() {
-        return threads;
     }
 
     /** Runs {@code body.run(p)} for every p in [0, count) and returns when all have finished. */
@@ -59,6 +74,7 @@ final class WorkerPool {
         if (count <= 0) {
             return;
         }
+        int threads = threads();
         if (count == 1 || threads == 1 || owner.isHeldByCurrentThread() || Thread.currentThread() instanceof Worker
                 || !owner.tryLock()) {
             for (int p = 0; p < count; p++) {
@@ -67,12 +83,14 @@ final class WorkerPool {
             return;
         }
         try {
+            ensureWorkers(threads - 1);
+            active = threads - 1;
             failure = null;
             task = body;
             parts = count;
             next.set(0);
             synchronized (done) {
-                running = threads - 1;
+                running = started; // every started worker wakes and checks in, active or not
             }
             synchronized (wake) {
                 generation++;
@@ -115,8 +133,8 @@ final class WorkerPool {
         }
     }
 
-    private void workerLoop() {
-        long seen = 0;
+    private void workerLoop(int index, long seenAtStart) {
+        long seen = seenAtStart;
         while (true) {
             synchronized (wake) {
                 while (generation == seen) {
@@ -129,7 +147,7 @@ final class WorkerPool {
                 seen = generation;
             }
             Part body = task;
-            if (body != null) {
+            if (body != null && index < active) {
                 drain(body, parts);
             }
             synchronized (done) {

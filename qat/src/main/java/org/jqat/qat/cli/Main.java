@@ -24,6 +24,7 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns its exit status (tests call this). */
     public static int run(String... args) {
+        ConsoleLog.install();
         CommandLine cli = new CommandLine(new Main());
         // Bad values found after parsing (a negative batch size, an unknown data set) are usage
         // errors too: report them in one line instead of a stack trace.

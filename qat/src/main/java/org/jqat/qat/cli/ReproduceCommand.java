@@ -138,7 +138,7 @@ final class ReproduceCommand implements Callable<Integer> {
                         boolean useBr = m.equals("br");
                         Path runDir = dir.resolve(String.format(Locale.ROOT, "w%da%d/%s/seed%d", b, b, m, seed));
                         TrainConfig cfg = TrainConfig.builder().epochs(epochs).lr(p.qatLr()).weightDecay(p.qatWeightDecay())
-                                .schedule(Schedule.COSINE).seed(seed).outputDir(runDir).progress(progress).device(dev)
+                                .schedule(Schedule.COSINE).seed(seed).outputDir(runDir).resume(true).progress(progress).device(dev)
                                 .checkpointMetadata(pre.toMetadata()).build();
                         try (DataLoader train = DataPipelines.loader(registry, p.dataset(), true, p.batchSize(), seed, runtime.workers, limit, pre)) {
                             System.err.printf(Locale.ROOT, "== %s W%d/A%d seed %d%n", useBr ? methodName + "+BR" : methodName, b, b, seed);
@@ -186,7 +186,7 @@ final class ReproduceCommand implements Callable<Integer> {
         }
         Module fp = Models.create(p.model(), test.dataset().numClasses(), test.dataset().imageShape()[0], 0).to(dev);
         TrainConfig cfg = TrainConfig.builder().epochs(p.fpEpochs()).lr(p.fpLr()).weightDecay(p.fpWeightDecay())
-                .schedule(Schedule.COSINE).seed(0).outputDir(fpDir).progress(progress).device(dev)
+                .schedule(Schedule.COSINE).seed(0).outputDir(fpDir).resume(true).progress(progress).device(dev)
                 .checkpointMetadata(DataPipelines.defaults(p.dataset()).toMetadata()).build();
         try (DataLoader train = DataPipelines.loader(registry, p.dataset(), true, p.batchSize(), 0, runtime.workers, 0)) {
             System.err.println("== FP " + p.model());

@@ -1,5 +1,6 @@
 package org.jqat.qat.cli;
 
+import org.jqat.core.Threads;
 import org.jqat.core.backend.Backend;
 import org.jqat.core.backend.Backends;
 import org.jqat.core.backend.Device;
@@ -29,13 +30,13 @@ final class RuntimeOptions {
     @Option(names = "--workers", paramLabel = "N", defaultValue = "2", description = "Background threads decoding and augmenting batches (default: ${DEFAULT-VALUE}).")
     int workers;
 
-    /** Applies backend and thread settings; must run before any kernel does (the pool is sized once). */
+    /** Applies backend and thread settings; thread count applies from the next parallel loop. */
     void apply() {
         if (threads != null) {
             if (threads < 1 || threads > MAX_THREADS) {
                 throw new IllegalArgumentException("--threads must be between 1 and " + MAX_THREADS + ", got " + threads);
             }
-            System.setProperty("jqat.threads", Integer.toString(threads));
+            Threads.set(threads);
         }
         if (workers < 1 || workers > MAX_THREADS) {
             throw new IllegalArgumentException("--workers must be between 1 and " + MAX_THREADS + ", got " + workers);

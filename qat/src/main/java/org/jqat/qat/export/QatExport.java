@@ -44,7 +44,14 @@ public final class QatExport {
     private QatExport() {
     }
 
-    /** Writes the model (atomically). Quantizers are evaluated without changing their state. */
+    /**
+     * Writes the model (atomically). Quantizers are evaluated without changing their state.
+     *
+     * @throws IllegalArgumentException when the model has no quantized layer (nothing would run in integers)
+     * @throws IllegalStateException    naming the first quantizer that has never seen data (an LSQ step
+     *                                  or min/max range still at its initial value): the file would
+     *                                  hold a grid no forward pass used
+     */
     public static void export(Module model, Path file) {
         export(model, file, Map.of());
     }
@@ -54,6 +61,7 @@ public final class QatExport {
      * options {@code jqat export} records so {@code jqat infer} can rebuild the architecture).
      */
     public static void export(Module model, Path file, Map<String, String> extraMetadata) {
+        checkExportable(model);
         SafetensorsWriter w = new SafetensorsWriter();
         extraMetadata.forEach(w::metadata);
         w.metadata("format", FORMAT).metadata("packing", PACKING_RULE);
@@ -81,6 +89,32 @@ public final class QatExport {
             w.add(key, t.toFloatArray(), t.shape());
         }
         w.write(file);
+    }
+
+    /** Refuses models with nothing quantized and quantizers that never ran, before anything is written. */
+    private static void checkExportable(Module model) {
+        boolean any = false;
+        for (var e : model.namedModules().entrySet()) {
+            Module m = e.getValue();
+            Quantizer wq = QuantLayers.weightQuantizer(m);
+            if (wq == null || wq instanceof IdentityQuantizer) {
+                continue;
+            }
+            any = true;
+            Quantizer in = QuantLayers.inputQuantizer(m);
+            for (var q : new Object[][] {{"weight_quantizer", wq}, {"input_quantizer", in}}) {
+                Quantizer quantizer = (Quantizer) q[1];
+                if (quantizer != null && !quantizer.isInitialized()) {
+                    throw new IllegalStateException("export: " + e.getKey() + "." + q[0] + " (" + quantizer.method() + ", "
+                            + quantizer.bits() + " bits) has never seen data, so its grid is still the initial one; "
+                            + "run the QAT model forward in training mode (train it, or calibrate on a few batches) before exporting");
+                }
+            }
+        }
+        if (!any) {
+            throw new IllegalArgumentException("export: " + model.getClass().getSimpleName() + " has no quantized layer; "
+                    + "convert it with Qat.convert(model, config) and train it before exporting");
+        }
     }
 
     private static void writeWeight(SafetensorsWriter w, String layer, Tensor weight, Quantizer wq) {
@@ -251,10 +285,16 @@ public final class QatExport {
      * every exported layer's weight quantizer is an {@link IdentityQuantizer} (the stored weights
      * are already on their grid, and some quantizers, DoReFa's, are not idempotent), loaded
      * strictly with the file's values.
+     *
+     * @throws IllegalArgumentException when the template was converted with other settings than the
+     *                                  file records (another bit width or method for a layer's weights
+     *                                  or input, or another set of quantized layers): its quantizers
+     *                                  would read the file's steps on the wrong grid
      */
     public static <M extends Module> M load(Path file, M template) {
         M model = template.copy();
         List<String> layers = layers(file);
+        checkTemplate(file, model, layers);
         for (String layer : layers) {
             Module m = model.submodule(layer);
             Quantizer wq = QuantLayers.weightQuantizer(m);
@@ -267,5 +307,64 @@ public final class QatExport {
         state.keySet().removeIf(k -> layers.stream().anyMatch(l -> k.startsWith(l + ".weight_quantizer.")));
         model.loadStateDict(state, true);
         return model;
+    }
+
+    /**
+     * The file records, per layer, the weight quantizer's method and bits and the input
+     * quantizer's ({@code L.input_quantizer}); the template must agree on each and quantize the
+     * same layers.
+     */
+    private static void checkTemplate(Path file, Module template, List<String> layers) {
+        Map<String, String> md;
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            md = f.metadata();
+        }
+        List<String> problems = new ArrayList<>();
+        for (var e : template.namedModules().entrySet()) {
+            Quantizer wq = QuantLayers.weightQuantizer(e.getValue());
+            if (wq != null && !(wq instanceof IdentityQuantizer) && !layers.contains(e.getKey())) {
+                problems.add(e.getKey() + " is quantized in the template (" + wq.method() + " " + wq.bits() + " bits) but not in the file");
+            }
+        }
+        for (String layer : layers) {
+            Module m;
+            try {
+                m = template.submodule(layer);
+            } catch (RuntimeException ex) {
+                problems.add("the file's layer " + layer + " is not in the template");
+                continue;
+            }
+            Quantizer wq = QuantLayers.weightQuantizer(m);
+            if (wq == null) {
+                continue; // load names it below
+            }
+            String fileWeight = md.get(layer + ".weight.method") + " " + md.get(layer + ".weight.bits") + " bits";
+            String templateWeight = wq.method() + " " + wq.bits() + " bits";
+            if (!fileWeight.equals(templateWeight)) {
+                problems.add(layer + " weights: " + fileWeight + " in the file, " + templateWeight + " in the template");
+            }
+            Quantizer in = QuantLayers.inputQuantizer(m);
+            String fileInput = inputSummary(md.get(layer + ".input_quantizer"));
+            String templateInput = in == null ? "none" : in.method() + " " + in.bits() + " bits";
+            if (!fileInput.equals(templateInput)) {
+                problems.add(layer + " input: " + fileInput + " in the file, " + templateInput + " in the template");
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(file + " was exported from a model quantized differently from the template ("
+                    + String.join("; ", problems.subList(0, Math.min(3, problems.size())))
+                    + (problems.size() > 3 ? "; and " + (problems.size() - 3) + " more" : "")
+                    + "): convert the template with the QatConfig the model was trained with");
+        }
+    }
+
+    /** "lsq 4 bits" from {@code L.input_quantizer}'s "lsq bits=4 levels=[...] ...", "none" as is. */
+    private static String inputSummary(String recorded) {
+        if (recorded == null || recorded.equals("none")) {
+            return String.valueOf(recorded);
+        }
+        String[] words = recorded.split(" ");
+        String bits = words.length > 1 && words[1].startsWith("bits=") ? words[1].substring("bits=".length()) : "?";
+        return words[0] + " " + bits + " bits";
     }
 }

@@ -10,7 +10,13 @@ import jdk.incubator.vector.VectorSpecies;
  * vectors when the stride is 1; {@link #im2colScalar} is the twin.
  */
 public final class Im2col {
-    private static final VectorSpecies<Byte> BS = ByteVector.SPECIES_PREFERRED;
+    /**
+     * The vector species, in a holder of their own: the scalar twins in this class must run on a JVM
+     * started without {@code --add-modules jdk.incubator.vector}, where touching a species fails.
+     */
+    private static final class V {
+        static final VectorSpecies<Byte> BS = ByteVector.SPECIES_PREFERRED;
+    }
 
     private Im2col() {
     }
@@ -67,8 +73,8 @@ public final class Im2col {
                         int src = (ci * h + iy) * w + x0 - padding + kw;
                         int len = x1 - x0;
                         int j = 0;
-                        for (; j + BS.length() <= len; j += BS.length()) {
-                            ByteVector.fromArray(BS, in, src + j).intoArray(col, o + x0 + j);
+                        for (; j + V.BS.length() <= len; j += V.BS.length()) {
+                            ByteVector.fromArray(V.BS, in, src + j).intoArray(col, o + x0 + j);
                         }
                         for (; j < len; j++) {
                             col[o + x0 + j] = in[src + j];

@@ -15,8 +15,14 @@ import jdk.incubator.vector.VectorSpecies;
  * is the twin.
  */
 public final class IntGemm {
-    private static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Byte> BS = ByteVector.SPECIES_64.withShape(VectorShape.forBitSize(Math.max(64, IS.length() * 8)));
+    /**
+     * The vector species, in a holder of their own: the scalar twins in this class must run on a JVM
+     * started without {@code --add-modules jdk.incubator.vector}, where touching a species fails.
+     */
+    private static final class V {
+        static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
+        static final VectorSpecies<Byte> BS = ByteVector.SPECIES_64.withShape(VectorShape.forBitSize(Math.max(64, IS.length() * 8)));
+    }
     private static final int ROWS = 4;
 
     private IntGemm() {
@@ -44,8 +50,8 @@ public final class IntGemm {
         int k = a.cols();
         byte[] rows = new byte[ROWS * k];
         VectorOperators.Conversion<Byte, Integer> widen = bUnsigned ? VectorOperators.ZERO_EXTEND_B2I : VectorOperators.B2I;
-        int lanes = IS.length();
-        int bound = BS.length() == lanes ? n - n % lanes : 0;
+        int lanes = V.IS.length();
+        int bound = V.BS.length() == lanes ? n - n % lanes : 0;
         int i = 0;
         for (; i < m; i += ROWS) {
             int r = Math.min(ROWS, m - i);
@@ -55,12 +61,12 @@ public final class IntGemm {
             }
             int j = 0;
             for (; j < bound; j += lanes) {
-                IntVector c0 = IntVector.zero(IS);
+                IntVector c0 = IntVector.zero(V.IS);
                 IntVector c1 = c0;
                 IntVector c2 = c0;
                 IntVector c3 = c0;
                 for (int t = 0; t < k; t++) {
-                    IntVector bv = (IntVector) ByteVector.fromArray(BS, b, t * n + j).convertShape(widen, IS, 0);
+                    IntVector bv = (IntVector) ByteVector.fromArray(V.BS, b, t * n + j).convertShape(widen, V.IS, 0);
                     c0 = bv.mul(rows[t]).add(c0);
                     c1 = bv.mul(rows[k + t]).add(c1);
                     c2 = bv.mul(rows[2 * k + t]).add(c2);

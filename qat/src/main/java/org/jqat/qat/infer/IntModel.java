@@ -4,6 +4,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.jqat.core.Tensor;
+import org.jqat.core.Threads;
+import org.jqat.core.backend.VectorApi;
 import org.jqat.nn.Module;
 
 /**
@@ -37,11 +39,19 @@ public final class IntModel {
      * @throws IllegalArgumentException naming the layer that cannot run in integers
      */
     public static IntModel load(Path file, Module template) {
-        return IntCompiler.compile(file, template, true);
+        // Without jdk.incubator.vector (class path, no --add-modules) the scalar twins compute the same integers.
+        return IntCompiler.compile(file, template, VectorApi.available());
     }
 
-    /** As {@link #load(Path, Module)}, with {@code simd = false} running every kernel's scalar twin. */
+    /**
+     * As {@link #load(Path, Module)}, with {@code simd = false} running every kernel's scalar twin.
+     *
+     * @throws IllegalStateException when {@code simd} is asked for on a JVM without {@code jdk.incubator.vector}
+     */
     public static IntModel load(Path file, Module template, boolean simd) {
+        if (simd && !VectorApi.available()) {
+            throw new IllegalStateException("integer inference: SIMD kernels asked for, but " + VectorApi.unavailableReason());
+        }
         return IntCompiler.compile(file, template, simd);
     }
 
@@ -63,7 +73,8 @@ public final class IntModel {
         float[] x = batch.contiguous().toFloatArray();
         int per = s[1] * s[2] * s[3];
         float[][] out = new float[s[0]][];
-        java.util.stream.IntStream.range(0, s[0]).parallel().forEach(n ->
+        // One image per part, on org.jqat.core.Threads.count() threads (each image's arithmetic is its own).
+        Threads.parallelFor(s[0], n ->
                 out[n] = logits(java.util.Arrays.copyOfRange(x, n * per, (n + 1) * per), s[1], s[2], s[3]));
         int classes = out.length == 0 ? 0 : out[0].length;
         float[] flat = new float[s[0] * classes];

@@ -43,6 +43,7 @@ public final class LsqPlusQuantizer extends Quantizer {
         return param("offset");
     }
 
+    @Override
     public boolean isInitialized() {
         return initialized;
     }

@@ -79,6 +79,7 @@ public final class LsqQuantizer extends Quantizer {
         return param("step");
     }
 
+    @Override
     public boolean isInitialized() {
         return initialized;
     }

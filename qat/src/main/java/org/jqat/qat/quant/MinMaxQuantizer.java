@@ -90,6 +90,7 @@ public final class MinMaxQuantizer extends Quantizer {
         return symmetric;
     }
 
+    @Override
     public boolean isInitialized() {
         return initialized;
     }

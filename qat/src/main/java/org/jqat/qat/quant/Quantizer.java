@@ -19,6 +19,16 @@ public abstract class Quantizer extends Module {
     public abstract String method();
 
     /**
+     * False while the quantizer's grid still waits for data: LSQ's step and min/max's range are
+     * set by the first forward pass in training. An export of such a quantizer would write a grid
+     * no forward pass ever used, so {@link org.jqat.qat.export.QatExport} refuses it. Quantizers
+     * whose grid needs no data (PACT, DoReFa) are always initialised.
+     */
+    public boolean isInitialized() {
+        return true;
+    }
+
+    /**
      * The integer grid of {@code forward(x)} in its current state (call after a forward, or
      * after loading state). x is needed by quantizers whose grid depends on the tensor
      * (DoReFa's 1-bit mean); others ignore it. Null for quantizers that do not quantize.

@@ -54,7 +54,7 @@ public final class QatRun {
             objective = new Supervised(lp, cfg.labelSmoothing());
         } else {
             BlockReplacement wrapped = BlockReplacement.wrap(lp, fp, br);
-            System.err.println(wrapped.describe());
+            Trainer.LOG.log(System.Logger.Level.INFO, wrapped.describe());
             objective = wrapped;
         }
         List<ParamGroup> groups = Qat.paramGroups(lp, cfg.lr(), cfg.weightDecay(), quantizerLr);

@@ -104,7 +104,8 @@ public final class RunDirectory implements AutoCloseable {
             removeStaleTemporaries(dir);
             Path last = dir.resolve(LAST);
             if (!resume && Files.exists(last)) {
-                System.err.println("starting afresh in " + dir + " (--no-resume): removing the previous run's checkpoints and metrics");
+                Trainer.LOG.log(System.Logger.Level.INFO, "starting afresh in " + dir
+                        + " (resume off): removing the previous run's checkpoints and metrics");
             }
             if (!resume || !Files.exists(last)) {
                 // The commit record goes first: a kill in the middle leaves a directory with no commit.

@@ -12,8 +12,10 @@ import org.jqat.core.backend.Device;
  *
  * @param outputDir  where checkpoints ({@code last.safetensors}, {@code best.safetensors}) and
  *                   {@code metrics.jsonl} go; null keeps nothing on disk
- * @param resume     continue from {@code outputDir/last.safetensors} when it exists
- * @param progress   draw a progress bar on stderr (only when stderr is a terminal)
+ * @param resume     continue from {@code outputDir/last.safetensors} when it exists (default false:
+ *                   a program run twice trains afresh, replacing the previous run's files; the
+ *                   command line turns it on, {@code --no-resume} off)
+ * @param progress   draw a progress bar on stderr (only when stderr is a terminal; default false)
  * @param clipNorm   gradient-norm clipping threshold, 0 for none
  * @param device     where the model lives and each batch is moved before the forward pass
  *                   (default {@link Device#CPU}); the model must already be there when the
@@ -99,8 +101,8 @@ public record TrainConfig(int epochs, double lr, double momentum, boolean nester
         private double clipNorm;
         private long seed;
         private Path outputDir;
-        private boolean resume = true;
-        private boolean progress = true;
+        private boolean resume;
+        private boolean progress;
         private Device device = Device.CPU;
         private Map<String, String> checkpointMetadata = Map.of();
 

@@ -53,11 +53,20 @@ import org.jqat.nn.sched.StepLR;
  * step by step. Gradients are cleared at the end of the step for the same reason; parameters,
  * buffers and optimizer state are kept. The host waits for the device twice per step: the loss
  * and the logits for the metrics.
+ *
+ * <p><b>Output.</b> The trainer prints nothing but the progress bar ({@link TrainConfig#progress()},
+ * drawn only when stderr is a terminal). What it has to say goes to the {@link System.Logger}
+ * {@value #LOGGER}: one line per finished epoch at {@code DEBUG}, a resume or a finished run at
+ * {@code INFO}; {@link #onEpoch} hands each epoch's record to the program. The command line routes
+ * that logger to stderr.
  */
 public final class Trainer {
     public static final String LAST = RunDirectory.LAST;
     public static final String BEST = RunDirectory.BEST;
     public static final String METRICS = RunDirectory.METRICS;
+    /** The {@link System.Logger} name the trainer (and its run directory) reports through. */
+    public static final String LOGGER = "org.jqat.qat.train";
+    static final System.Logger LOG = System.getLogger(LOGGER);
 
     private final Objective objective;
     private final DataLoader train;
@@ -68,6 +77,7 @@ public final class Trainer {
     private final ProgressBar progress;
     private final List<Map<String, Object>> history = new ArrayList<>();
     private IntConsumer stepHook = step -> { };
+    private java.util.function.Consumer<Map<String, Object>> epochHook = rec -> { };
     private Map<String, ?> extraSettings = Map.of();
     private java.util.Set<String> mayChange = java.util.Set.of();
 
@@ -133,6 +143,15 @@ public final class Trainer {
     /** Called with the global step number after each optimizer step (tests use it to interrupt a run). */
     public Trainer onStep(IntConsumer hook) {
         this.stepHook = hook;
+        return this;
+    }
+
+    /**
+     * Called after each finished epoch with its record: the row {@code metrics.jsonl} gets
+     * ({@code epoch}, {@code lr}, {@code train_loss}, {@code train_top1}, {@code test_top1}...).
+     */
+    public Trainer onEpoch(java.util.function.Consumer<Map<String, Object>> hook) {
+        this.epochHook = java.util.Objects.requireNonNull(hook, "hook");
         return this;
     }
 
@@ -207,7 +226,7 @@ public final class Trainer {
             } catch (org.jqat.nn.StateDictException e) {
                 throw new IllegalStateException(run.last() + " holds another model than this run's: " + e.getMessage(), e);
             }
-            System.err.printf(Locale.ROOT, "resuming from %s after epoch %d%n", run.last(), start);
+            LOG.log(System.Logger.Level.INFO, String.format(Locale.ROOT, "resuming from %s after epoch %d", run.last(), start));
         }
         if (run != null) {
             run.writeConfig();
@@ -220,7 +239,8 @@ public final class Trainer {
         if (start == config.epochs() && start > 0) {
             // Nothing left to train: report the committed result instead of an empty one.
             Map<String, Object> lastRow = run.history().get(start - 1);
-            System.err.printf(Locale.ROOT, "%s already finished its %d epochs; nothing to train%n", config.outputDir(), start);
+            LOG.log(System.Logger.Level.INFO, String.format(Locale.ROOT, "%s already finished its %d epochs; nothing to train",
+                    config.outputDir(), start));
             double top1 = number(lastRow, test == null ? "train_top1" : "test_top1");
             return new Result(config.epochs(), test == null ? Double.NaN : top1, best, number(lastRow, "test_top5"),
                     number(lastRow, "test_loss"), 0, (System.nanoTime() - t0) / 1e9);
@@ -242,9 +262,14 @@ public final class Trainer {
                         run.commit(model, optimizer, scheduler, rec, top1);
                     }
                 }
-                System.err.printf(Locale.ROOT, "epoch %d/%d: train loss %.4f top1 %.2f%% | test loss %.4f top1 %.2f%% top5 %.2f%% | %.0f img/s%n",
-                        epoch + 1, config.epochs(), tm.loss(), tm.top1(), lastTest == null ? Double.NaN : lastTest.loss(),
-                        lastTest == null ? Double.NaN : lastTest.top1(), lastTest == null ? Double.NaN : lastTest.top5(), tm.imagesPerSecond());
+                if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+                    LOG.log(System.Logger.Level.DEBUG, String.format(Locale.ROOT,
+                            "epoch %d/%d: train loss %.4f top1 %.2f%% | test loss %.4f top1 %.2f%% top5 %.2f%% | %.0f img/s",
+                            epoch + 1, config.epochs(), tm.loss(), tm.top1(), lastTest == null ? Double.NaN : lastTest.loss(),
+                            lastTest == null ? Double.NaN : lastTest.top1(), lastTest == null ? Double.NaN : lastTest.top5(),
+                            tm.imagesPerSecond()));
+                }
+                epochHook.accept(java.util.Collections.unmodifiableMap(rec));
             }
         }
         trainRate = trainSeconds > 0 ? trainImages / trainSeconds : 0;

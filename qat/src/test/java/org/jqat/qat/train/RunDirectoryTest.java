@@ -29,7 +29,7 @@ class RunDirectoryTest {
     }
 
     private static TrainConfig.Builder base(Path out, int epochs) {
-        return TrainConfig.builder().epochs(epochs).lr(0.05).seed(3).outputDir(out).progress(false);
+        return TrainConfig.builder().epochs(epochs).lr(0.05).seed(3).outputDir(out).resume(true).progress(false);
     }
 
     @Test

@@ -100,7 +100,7 @@ class TrainerDeviceTest {
             new Trainer(new Supervised(gpu, 0), tr, te, g1).fit();
             // "restart": a fresh model on the GPU resumes epoch 2 from last.safetensors
             Module resumed = TrainerTest.smallNet(1).to(Device.CUDA);
-            TrainConfig g2 = TrainConfig.builder().epochs(2).lr(0.05).seed(3).outputDir(dir.resolve("gpu")).progress(false)
+            TrainConfig g2 = TrainConfig.builder().epochs(2).lr(0.05).seed(3).outputDir(dir.resolve("gpu")).resume(true).progress(false)
                     .device(Device.CUDA).build();
             Trainer.Result r = new Trainer(new Supervised(resumed, 0), tr, te, g2).fit();
             assertTrue(Double.isFinite(r.lastLoss()));

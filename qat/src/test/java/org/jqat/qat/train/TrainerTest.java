@@ -87,7 +87,7 @@ class TrainerTest {
     }
 
     static TrainConfig config(Path out, int epochs) {
-        return TrainConfig.builder().epochs(epochs).lr(0.05).seed(3).outputDir(out).progress(false).build();
+        return TrainConfig.builder().epochs(epochs).lr(0.05).seed(3).outputDir(out).resume(true).progress(false).build();
     }
 
     private static float[] weights(Module m) {
