@@ -351,6 +351,29 @@ public abstract class Module implements Cloneable {
     }
 
     /**
+     * Writes this module's state dict to {@code file} as a jqat checkpoint (safetensors, written
+     * atomically, keys {@code model.<name>}): what {@link #load(java.nio.file.Path)}, {@code jqat eval
+     * --checkpoint} and {@link org.jqat.nn.checkpoint.Checkpoint#load} read. For optimizer and
+     * scheduler state as well, use {@link org.jqat.nn.checkpoint.Checkpoint#save}.
+     */
+    public final void save(java.nio.file.Path file) {
+        org.jqat.nn.checkpoint.Checkpoint.save(file, this, null, null, 0, null, Map.of());
+    }
+
+    /**
+     * Loads weights saved by {@link #save(java.nio.file.Path)} (or any jqat checkpoint) into this
+     * module, strictly: a missing, unexpected or mis-shaped entry throws {@link StateDictException}
+     * naming them all, and nothing changes.
+     *
+     * @return this module
+     */
+    @SuppressWarnings("unchecked")
+    public final <M extends Module> M load(java.nio.file.Path file) {
+        org.jqat.nn.checkpoint.Checkpoint.load(file, this, null, null, null, true);
+        return (M) this;
+    }
+
+    /**
      * Copies values from a state dict into this module's tensors (same shape, in place).
      * {@code num_batches_tracked} entries from PyTorch are accepted and ignored: this engine
      * keeps no such counter (momentum is always given). Strict mode throws

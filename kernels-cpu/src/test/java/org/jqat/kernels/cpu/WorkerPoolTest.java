@@ -2,6 +2,7 @@ package org.jqat.kernels.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
@@ -32,5 +33,51 @@ class WorkerPoolTest {
             }
         }));
         pool.run(4, p -> { }); // still usable afterwards
+    }
+
+    @Test
+    void followsItsSizeFromLoopToLoop() {
+        java.util.concurrent.atomic.AtomicInteger size = new java.util.concurrent.atomic.AtomicInteger(1);
+        WorkerPool pool = new WorkerPool(size::get);
+        for (int threads : new int[] {1, 4, 2, 3, 1, 4}) {
+            size.set(threads);
+            assertEquals(threads, pool.threads());
+            java.util.Set<Thread> ran = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            AtomicIntegerArray hits = new AtomicIntegerArray(64);
+            for (int round = 0; round < 20; round++) {
+                pool.run(64, p -> {
+                    hits.incrementAndGet(p);
+                    ran.add(Thread.currentThread());
+                    busy();
+                });
+            }
+            for (int p = 0; p < 64; p++) {
+                assertEquals(20, hits.get(p), "part " + p + " with " + threads + " threads");
+            }
+            assertTrue(ran.size() <= threads, ran.size() + " threads ran parts of a " + threads + "-thread loop");
+        }
+    }
+
+    @Test
+    void theSharedPoolFollowsTheThreadsApi() {
+        int before = org.jqat.core.Threads.count();
+        try {
+            org.jqat.core.Threads.set(3);
+            assertEquals(3, WorkerPool.SHARED.threads());
+            org.jqat.core.Threads.set(1);
+            assertEquals(1, WorkerPool.SHARED.threads());
+        } finally {
+            org.jqat.core.Threads.set(before);
+        }
+    }
+
+    private static void busy() {
+        double x = 0;
+        for (int i = 0; i < 2_000; i++) {
+            x += Math.sqrt(i);
+        }
+        if (x < 0) {
+            throw new AssertionError();
+        }
     }
 }

@@ -10,7 +10,6 @@ import org.jqat.core.Functional;
 import org.jqat.core.Tensor;
 import org.jqat.core.TensorScope;
 import org.jqat.core.backend.Device;
-import org.jqat.datasets.Batch;
 import org.jqat.nn.Blocks;
 import org.jqat.nn.Module;
 import org.jqat.nn.NamedBlock;
@@ -174,13 +173,12 @@ public final class BlockReplacement implements Objective {
     }
 
     @Override
-    public StepResult forward(Batch batch) {
-        int[] labels = batch.labels();
+    public StepResult forward(Tensor images, int[] labels) {
         int n = lpBlocks.size();
         // The FP model's features and logits are targets only: no graph.
         List<Tensor> fpFeatures = new ArrayList<>(n + 1);
         try (Autograd.NoGrad ignored = Autograd.noGrad()) {
-            Tensor h = batch.images();
+            Tensor h = images;
             fpFeatures.add(h);
             for (NamedBlock b : fpBlocks) {
                 h = b.module().forward(h);
@@ -189,7 +187,7 @@ public final class BlockReplacement implements Objective {
         }
         Tensor teacher = fpFeatures.get(n);
         List<Tensor> lpFeatures = new ArrayList<>(n + 1);
-        Tensor h = batch.images();
+        Tensor h = images;
         lpFeatures.add(h);
         for (NamedBlock b : lpBlocks) {
             h = b.module().forward(h);

@@ -335,8 +335,10 @@ public final class QatExport {
                 continue;
             }
             Quantizer wq = QuantLayers.weightQuantizer(m);
-            if (wq == null) {
-                continue; // load names it below
+            if (wq == null || wq instanceof IdentityQuantizer) {
+                problems.add(layer + " is quantized in the file (" + md.get(layer + ".weight.method") + " "
+                        + md.get(layer + ".weight.bits") + " bits) but not in the template");
+                continue;
             }
             String fileWeight = md.get(layer + ".weight.method") + " " + md.get(layer + ".weight.bits") + " bits";
             String templateWeight = wq.method() + " " + wq.bits() + " bits";

@@ -13,8 +13,16 @@ public interface Objective {
     /** The model whose parameters are trained, checkpointed and evaluated. */
     Module model();
 
-    /** Runs the forward pass of one batch; the trainer calls backward on the loss. */
-    StepResult forward(Batch batch);
+    /**
+     * Runs the forward pass of images {@code [N, C, H, W]} with their {@code N} labels; the caller
+     * (the trainer, or a loop of one's own) calls backward on the loss.
+     */
+    StepResult forward(org.jqat.core.Tensor images, int[] labels);
+
+    /** {@link #forward(org.jqat.core.Tensor, int[])} of a data loader's batch. */
+    default StepResult forward(Batch batch) {
+        return forward(batch.images(), batch.labels());
+    }
 
     /** The loss to minimise and the logits of the model being trained, for accuracy. */
     record StepResult(org.jqat.core.Tensor loss, org.jqat.core.Tensor logits) {

@@ -1,6 +1,6 @@
 package org.jqat.qat.train;
 
-import org.jqat.datasets.Batch;
+import org.jqat.core.Tensor;
 import org.jqat.nn.Module;
 import org.jqat.nn.loss.CrossEntropyLoss;
 
@@ -20,8 +20,8 @@ public final class Supervised implements Objective {
     }
 
     @Override
-    public StepResult forward(Batch batch) {
-        var logits = model.forward(batch.images());
-        return new StepResult(loss.forward(logits, batch.labels()), logits);
+    public StepResult forward(Tensor images, int[] labels) {
+        var logits = model.forward(images);
+        return new StepResult(loss.forward(logits, labels), logits);
     }
 }

@@ -23,11 +23,22 @@ import org.jqat.core.backend.Device;
  *                   parameter groups)
  * @param checkpointMetadata extra entries every checkpoint of the run records (e.g. the
  *                   preprocessing the model expects, {@code preprocessing.mean/std})
+ * @param maxSteps   stop after this many optimizer steps in all, even inside an epoch (the last
+ *                   epoch's metrics then cover the steps it ran, and a per-iteration schedule spans
+ *                   the shortened run); 0 for none. A run directory commits whole epochs only, so
+ *                   {@code maxSteps} needs {@code outputDir} unset: save the model yourself
+ *                   ({@code Module.save}).
+ *
+ * <p>{@code lr} and {@code weightDecay} set the one parameter group the trainer makes when it is
+ * given none; parameter groups passed to the {@link Trainer} carry their own learning rates and
+ * weight decays (e.g. {@code Qat.paramGroups(model, lr, weightDecay, quantizerLr)}), which the
+ * schedule then scales.
  */
 public record TrainConfig(int epochs, double lr, double momentum, boolean nesterov, double weightDecay,
                           Schedule schedule, int warmupEpochs, boolean perIteration, int stepSize, double gamma,
                           List<Integer> milestones, float labelSmoothing, double clipNorm, long seed, Path outputDir,
-                          boolean resume, boolean progress, Device device, Map<String, String> checkpointMetadata) {
+                          boolean resume, boolean progress, Device device, Map<String, String> checkpointMetadata,
+                          long maxSteps) {
 
     public TrainConfig {
         if (epochs <= 0) {
@@ -70,6 +81,13 @@ public record TrainConfig(int epochs, double lr, double momentum, boolean nester
             throw new IllegalArgumentException("output directory is empty; name one (or leave it unset to keep nothing on disk)");
         }
         checkpointMetadata = Map.copyOf(checkpointMetadata);
+        if (maxSteps < 0) {
+            throw new IllegalArgumentException("maxSteps must be positive, or 0 for none, got " + maxSteps);
+        }
+        if (maxSteps > 0 && outputDir != null) {
+            throw new IllegalArgumentException("maxSteps (" + maxSteps + ") can stop inside an epoch, which a run directory cannot "
+                    + "resume; leave outputDir unset and save the model with Module.save, or bound the run with epochs");
+        }
     }
 
     /** This configuration with {@code entries} added to every checkpoint's metadata. */
@@ -77,7 +95,7 @@ public record TrainConfig(int epochs, double lr, double momentum, boolean nester
         Map<String, String> m = new java.util.LinkedHashMap<>(checkpointMetadata);
         m.putAll(entries);
         return new TrainConfig(epochs, lr, momentum, nesterov, weightDecay, schedule, warmupEpochs, perIteration, stepSize,
-                gamma, milestones, labelSmoothing, clipNorm, seed, outputDir, resume, progress, device, m);
+                gamma, milestones, labelSmoothing, clipNorm, seed, outputDir, resume, progress, device, m, maxSteps);
     }
 
     public static Builder builder() {
@@ -105,6 +123,7 @@ public record TrainConfig(int epochs, double lr, double momentum, boolean nester
         private boolean progress;
         private Device device = Device.CPU;
         private Map<String, String> checkpointMetadata = Map.of();
+        private long maxSteps;
 
         public Builder epochs(int v) { epochs = v; return this; }
         public Builder lr(double v) { lr = v; return this; }
@@ -125,10 +144,12 @@ public record TrainConfig(int epochs, double lr, double momentum, boolean nester
         public Builder progress(boolean v) { progress = v; return this; }
         public Builder device(Device v) { device = v; return this; }
         public Builder checkpointMetadata(Map<String, String> v) { checkpointMetadata = v; return this; }
+        public Builder maxSteps(long v) { maxSteps = v; return this; }
 
         public TrainConfig build() {
             return new TrainConfig(epochs, lr, momentum, nesterov, weightDecay, schedule, warmupEpochs, perIteration,
-                    stepSize, gamma, milestones, labelSmoothing, clipNorm, seed, outputDir, resume, progress, device, checkpointMetadata);
+                    stepSize, gamma, milestones, labelSmoothing, clipNorm, seed, outputDir, resume, progress, device, checkpointMetadata,
+                    maxSteps);
         }
     }
 }

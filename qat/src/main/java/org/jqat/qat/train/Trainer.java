@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.IntConsumer;
-import org.jqat.core.Autograd;
 import org.jqat.core.Rng;
 import org.jqat.core.Tensor;
 import org.jqat.core.TensorScope;
@@ -76,6 +75,7 @@ public final class Trainer {
     private final LRScheduler scheduler;
     private final ProgressBar progress;
     private final List<Map<String, Object>> history = new ArrayList<>();
+    private long stepsDone;
     private IntConsumer stepHook = step -> { };
     private java.util.function.Consumer<Map<String, Object>> epochHook = rec -> { };
     private Map<String, ?> extraSettings = Map.of();
@@ -132,8 +132,13 @@ public final class Trainer {
 
     private static LRScheduler scheduler(TrainConfig c, Optimizer opt, int stepsPerEpoch) {
         int unit = c.perIteration() ? stepsPerEpoch : 1;
+        long planned = (long) c.epochs() * unit;
+        if (c.maxSteps() > 0 && c.perIteration()) {
+            planned = Math.min(planned, c.maxSteps()); // the cosine ends where the shortened run does
+        }
+        int annealed = (int) Math.max(1, planned - (long) c.warmupEpochs() * unit);
         return switch (c.schedule()) {
-            case COSINE -> new CosineAnnealingLR(opt, (c.epochs() - c.warmupEpochs()) * unit, 0, c.warmupEpochs() * unit, 0.1);
+            case COSINE -> new CosineAnnealingLR(opt, annealed, 0, c.warmupEpochs() * unit, 0.1);
             case STEP -> new StepLR(opt, c.stepSize() * unit, c.gamma());
             case MULTISTEP -> new MultiStepLR(opt, c.milestones().stream().mapToInt(m -> m * unit).toArray(), c.gamma());
             case CONSTANT -> new StepLR(opt, Integer.MAX_VALUE, 1.0);
@@ -164,7 +169,7 @@ public final class Trainer {
         return List.copyOf(history);
     }
 
-    /** The result of {@link #fit}: the last epoch's and the best test metrics. */
+    /** The result of {@link #fit}: the epochs run (the last one partial when maxSteps stopped it), the last epoch's and the best test metrics. */
     public record Result(int epochs, double lastTop1, double bestTop1, double lastTop5, double lastLoss,
                          double trainImagesPerSecond, double seconds) {
     }
@@ -204,7 +209,7 @@ public final class Trainer {
         return m;
     }
 
-    /** Runs (or resumes) training for the configured epochs. */
+    /** Runs (or resumes) training for the configured epochs (or {@link TrainConfig#maxSteps()} steps). */
     public Result fit() {
         Path out = config.outputDir();
         if (out == null) {
@@ -245,6 +250,7 @@ public final class Trainer {
             return new Result(config.epochs(), test == null ? Double.NaN : top1, best, number(lastRow, "test_top5"),
                     number(lastRow, "test_loss"), 0, (System.nanoTime() - t0) / 1e9);
         }
+        int epochsRun = config.epochs();
         try (HeapWatch heap = new HeapWatch()) {
             for (int epoch = start; epoch < config.epochs(); epoch++) {
                 heap.reset();
@@ -270,12 +276,26 @@ public final class Trainer {
                             tm.imagesPerSecond()));
                 }
                 epochHook.accept(java.util.Collections.unmodifiableMap(rec));
+                if (maxStepsReached()) {
+                    epochsRun = epoch + 1;
+                    break;
+                }
             }
         }
         trainRate = trainSeconds > 0 ? trainImages / trainSeconds : 0;
-        return new Result(config.epochs(), lastTest == null ? Double.NaN : lastTest.top1(), best,
+        return new Result(epochsRun, lastTest == null ? Double.NaN : lastTest.top1(), best,
                 lastTest == null ? Double.NaN : lastTest.top5(), lastTest == null ? Double.NaN : lastTest.loss(),
                 trainRate, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** True once {@link TrainConfig#maxSteps()} optimizer steps have run (never when it is 0). */
+    private boolean maxStepsReached() {
+        return config.maxSteps() > 0 && stepsDone >= config.maxSteps();
+    }
+
+    /** Optimizer steps this trainer has run (in this process). */
+    public long steps() {
+        return stepsDone;
     }
 
     private static double number(Map<String, Object> row, String key) {
@@ -291,7 +311,7 @@ public final class Trainer {
         int total = train.batchesPerEpoch();
         int step = 0;
         try (DataLoader.Epoch batches = train.epoch(epoch)) {
-            while (batches.hasNext()) {
+            while (batches.hasNext() && !maxStepsReached()) {
                 Batch hostBatch = batches.next();
                 // Everything the step makes (the batch on the device, activations, saved tensors,
                 // gradients, the loss) is released when its scope closes, not when the GC runs.
@@ -317,6 +337,7 @@ public final class Trainer {
                     scheduler.step();
                 }
                 step++;
+                stepsDone++;
                 progress.update("epoch " + (epoch + 1), step, total, m);
                 stepHook.accept(epoch * total + step);
             }
@@ -327,35 +348,12 @@ public final class Trainer {
         return m;
     }
 
-    /** Loss and accuracy of the model in eval mode over a whole loader, without recording a graph. */
+    /**
+     * Loss and accuracy of the model in eval mode over a whole loader, without recording a graph
+     * (with this trainer's progress bar; {@link Evaluation#evaluate(Module, DataLoader)} needs no trainer).
+     */
     public Metrics evaluate(DataLoader loader, String label) {
-        Module model = objective.model();
-        boolean wasTraining = model.isTraining();
-        model.eval();
-        Metrics m = new Metrics();
-        int total = loader.batchesPerEpoch();
-        int step = 0;
-        try (Autograd.NoGrad ignored = Autograd.noGrad(); DataLoader.Epoch batches = loader.epoch(0)) {
-            while (batches.hasNext()) {
-                Batch hostBatch = batches.next();
-                try (TensorScope batchScope = TensorScope.open()) {
-                    Batch b = onDevice(hostBatch);
-                    Tensor logits = model.forward(b.images());
-                    float loss = org.jqat.core.Functional.crossEntropy(logits, b.labels()).item();
-                    if (!Float.isFinite(loss)) {
-                        // Non-finite logits would still rank some class first and pass for an accuracy.
-                        throw new TrainingDivergedException(String.format(Locale.ROOT,
-                                "%s: loss is %s at batch %d of %d; the model's weights or the data are not finite",
-                                label, loss, step + 1, total));
-                    }
-                    m.add(loss, logits, b.labels());
-                }
-                progress.update(label, ++step, total, m);
-            }
-        } finally {
-            model.train(wasTraining);
-        }
-        return m;
+        return Evaluation.evaluate(objective.model(), loader, label, progress);
     }
 
     private Map<String, Object> record(int epoch, Metrics tm, Metrics em, long liveHeapMiB) {
