@@ -1,5 +1,6 @@
 package org.jqat.examples;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
@@ -37,5 +38,23 @@ class ExamplesTest {
         ImageIO.write(img, "png", png.toFile());
         int cls = ClassifyImage.run(model, png);
         assertTrue(cls >= 0 && cls < 10);
+    }
+
+    @Test
+    void trainWithTrainer() {
+        double[] top1 = TrainWithTrainer.run(tmp.resolve("mnist-cnn.safetensors"));
+        assertTrue(top1[0] > 30, "20 steps learn the bars well above chance (10%): " + top1[0]);
+        assertEquals(top1[0], top1[1], 0, "the saved and reloaded model scores the same");
+    }
+
+    @Test
+    void blockReplacementLoop() {
+        int agree = BlockReplacementLoop.run(tmp.resolve("br.safetensors"));
+        assertTrue(agree >= 14, agree + "/16 images agree between the integer and fake-quantized models");
+    }
+
+    @Test
+    void threadsAndBackends() {
+        assertTrue(ThreadsAndBackends.run() < 1e-3);
     }
 }

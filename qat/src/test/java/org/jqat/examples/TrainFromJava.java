@@ -9,6 +9,7 @@ import org.jqat.nn.zoo.MnistCnn;
 /** Example: build a model and train it from Java (random data here; use a DataLoader for real data). */
 public final class TrainFromJava {
     public static float run() {
+        // [snippet:own-loop]
         MnistCnn model = new MnistCnn(new Rng(0));
         SGD opt = new SGD(model.parameters(), 0.05, 0.9, 5e-4, false);
         Rng rng = new Rng(1);
@@ -27,6 +28,7 @@ public final class TrainFromJava {
             loss = l.item();
             System.out.printf("step %d loss %.4f%n", step, loss);
         }
+        // [/snippet]
         return loss;
     }
 
