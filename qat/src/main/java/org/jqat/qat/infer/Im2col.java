@@ -10,14 +10,6 @@ import jdk.incubator.vector.VectorSpecies;
  * vectors when the stride is 1; {@link #im2colScalar} is the twin.
  */
 public final class Im2col {
-    /**
-     * The vector species, in a holder of their own: the scalar twins in this class must run on a JVM
-     * started without {@code --add-modules jdk.incubator.vector}, where touching a species fails.
-     */
-    private static final class V {
-        static final VectorSpecies<Byte> BS = ByteVector.SPECIES_PREFERRED;
-    }
-
     private Im2col() {
     }
 
@@ -46,41 +38,55 @@ public final class Im2col {
     }
 
     public static void im2col(byte[] in, int c, int h, int w, int k, int stride, int padding, byte pad, byte[] col) {
-        if (stride != 1) {
-            im2colScalar(in, c, h, w, k, stride, padding, pad, col);
-            return;
-        }
-        int oh = outSize(h, k, 1, padding);
-        int ow = outSize(w, k, 1, padding);
-        int p = oh * ow;
-        for (int ci = 0; ci < c; ci++) {
-            for (int kh = 0; kh < k; kh++) {
-                for (int kw = 0; kw < k; kw++) {
-                    int row = ((ci * k + kh) * k + kw) * p;
-                    // x in [x0, x1) reads inside the image: ix = x − padding + kw
-                    int x0 = Math.max(0, padding - kw);
-                    int x1 = Math.min(ow, w + padding - kw);
-                    for (int y = 0; y < oh; y++) {
-                        int iy = y - padding + kh;
-                        int o = row + y * ow;
-                        if (iy < 0 || iy >= h || x1 <= x0) {
-                            java.util.Arrays.fill(col, o, o + ow, pad);
-                            continue;
-                        }
-                        for (int x = 0; x < x0; x++) {
-                            col[o + x] = pad;
-                        }
-                        int src = (ci * h + iy) * w + x0 - padding + kw;
-                        int len = x1 - x0;
-                        int j = 0;
-                        for (; j + V.BS.length() <= len; j += V.BS.length()) {
-                            ByteVector.fromArray(V.BS, in, src + j).intoArray(col, o + x0 + j);
-                        }
-                        for (; j < len; j++) {
-                            col[o + x0 + j] = in[src + j];
-                        }
-                        for (int x = x1; x < ow; x++) {
-                            col[o + x] = pad;
+        Simd.im2col(in, c, h, w, k, stride, padding, pad, col);
+    }
+
+    /**
+     * The Vector API code, in a class of its own: the scalar twins must run on a JVM started
+     * without {@code --add-modules jdk.incubator.vector} (class path), and a class's bytecode is
+     * verified as a whole when it links, loading the vector classes its methods use. This class
+     * links only when a SIMD kernel first runs.
+     */
+    private static final class Simd {
+        static final VectorSpecies<Byte> BS = ByteVector.SPECIES_PREFERRED;
+
+        static void im2col(byte[] in, int c, int h, int w, int k, int stride, int padding, byte pad, byte[] col) {
+            if (stride != 1) {
+                im2colScalar(in, c, h, w, k, stride, padding, pad, col);
+                return;
+            }
+            int oh = outSize(h, k, 1, padding);
+            int ow = outSize(w, k, 1, padding);
+            int p = oh * ow;
+            for (int ci = 0; ci < c; ci++) {
+                for (int kh = 0; kh < k; kh++) {
+                    for (int kw = 0; kw < k; kw++) {
+                        int row = ((ci * k + kh) * k + kw) * p;
+                        // x in [x0, x1) reads inside the image: ix = x − padding + kw
+                        int x0 = Math.max(0, padding - kw);
+                        int x1 = Math.min(ow, w + padding - kw);
+                        for (int y = 0; y < oh; y++) {
+                            int iy = y - padding + kh;
+                            int o = row + y * ow;
+                            if (iy < 0 || iy >= h || x1 <= x0) {
+                                java.util.Arrays.fill(col, o, o + ow, pad);
+                                continue;
+                            }
+                            for (int x = 0; x < x0; x++) {
+                                col[o + x] = pad;
+                            }
+                            int src = (ci * h + iy) * w + x0 - padding + kw;
+                            int len = x1 - x0;
+                            int j = 0;
+                            for (; j + BS.length() <= len; j += BS.length()) {
+                                ByteVector.fromArray(BS, in, src + j).intoArray(col, o + x0 + j);
+                            }
+                            for (; j < len; j++) {
+                                col[o + x0 + j] = in[src + j];
+                            }
+                            for (int x = x1; x < ow; x++) {
+                                col[o + x] = pad;
+                            }
                         }
                     }
                 }

@@ -15,14 +15,6 @@ import jdk.incubator.vector.VectorSpecies;
  * is the twin.
  */
 public final class IntGemm {
-    /**
-     * The vector species, in a holder of their own: the scalar twins in this class must run on a JVM
-     * started without {@code --add-modules jdk.incubator.vector}, where touching a species fails.
-     */
-    private static final class V {
-        static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
-        static final VectorSpecies<Byte> BS = ByteVector.SPECIES_64.withShape(VectorShape.forBitSize(Math.max(64, IS.length() * 8)));
-    }
     private static final int ROWS = 4;
 
     private IntGemm() {
@@ -46,52 +38,67 @@ public final class IntGemm {
     }
 
     public static void gemm(WeightCodes a, byte[] b, boolean bUnsigned, int n, int[] c) {
-        int m = a.rows();
-        int k = a.cols();
-        byte[] rows = new byte[ROWS * k];
-        VectorOperators.Conversion<Byte, Integer> widen = bUnsigned ? VectorOperators.ZERO_EXTEND_B2I : VectorOperators.B2I;
-        int lanes = V.IS.length();
-        int bound = V.BS.length() == lanes ? n - n % lanes : 0;
-        int i = 0;
-        for (; i < m; i += ROWS) {
-            int r = Math.min(ROWS, m - i);
-            a.rows(i, r, rows);
-            if (r < ROWS) {
-                java.util.Arrays.fill(rows, r * k, ROWS * k, (byte) 0);
-            }
-            int j = 0;
-            for (; j < bound; j += lanes) {
-                IntVector c0 = IntVector.zero(V.IS);
-                IntVector c1 = c0;
-                IntVector c2 = c0;
-                IntVector c3 = c0;
-                for (int t = 0; t < k; t++) {
-                    IntVector bv = (IntVector) ByteVector.fromArray(V.BS, b, t * n + j).convertShape(widen, V.IS, 0);
-                    c0 = bv.mul(rows[t]).add(c0);
-                    c1 = bv.mul(rows[k + t]).add(c1);
-                    c2 = bv.mul(rows[2 * k + t]).add(c2);
-                    c3 = bv.mul(rows[3 * k + t]).add(c3);
+        Simd.gemm(a, b, bUnsigned, n, c);
+    }
+
+    /**
+     * The Vector API code, in a class of its own: the scalar twins must run on a JVM started
+     * without {@code --add-modules jdk.incubator.vector} (class path), and a class's bytecode is
+     * verified as a whole when it links, loading the vector classes its methods use. This class
+     * links only when a SIMD kernel first runs.
+     */
+    private static final class Simd {
+        static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
+        static final VectorSpecies<Byte> BS = ByteVector.SPECIES_64.withShape(VectorShape.forBitSize(Math.max(64, IS.length() * 8)));
+
+        static void gemm(WeightCodes a, byte[] b, boolean bUnsigned, int n, int[] c) {
+            int m = a.rows();
+            int k = a.cols();
+            byte[] rows = new byte[ROWS * k];
+            VectorOperators.Conversion<Byte, Integer> widen = bUnsigned ? VectorOperators.ZERO_EXTEND_B2I : VectorOperators.B2I;
+            int lanes = IS.length();
+            int bound = BS.length() == lanes ? n - n % lanes : 0;
+            int i = 0;
+            for (; i < m; i += ROWS) {
+                int r = Math.min(ROWS, m - i);
+                a.rows(i, r, rows);
+                if (r < ROWS) {
+                    java.util.Arrays.fill(rows, r * k, ROWS * k, (byte) 0);
                 }
-                c0.intoArray(c, i * n + j);
-                if (r > 1) {
-                    c1.intoArray(c, (i + 1) * n + j);
-                }
-                if (r > 2) {
-                    c2.intoArray(c, (i + 2) * n + j);
-                }
-                if (r > 3) {
-                    c3.intoArray(c, (i + 3) * n + j);
-                }
-            }
-            for (; j < n; j++) {
-                for (int q = 0; q < r; q++) {
-                    int s = 0;
-                    int ro = q * k;
+                int j = 0;
+                for (; j < bound; j += lanes) {
+                    IntVector c0 = IntVector.zero(IS);
+                    IntVector c1 = c0;
+                    IntVector c2 = c0;
+                    IntVector c3 = c0;
                     for (int t = 0; t < k; t++) {
-                        int bv = bUnsigned ? b[t * n + j] & 0xFF : b[t * n + j];
-                        s += rows[ro + t] * bv;
+                        IntVector bv = (IntVector) ByteVector.fromArray(BS, b, t * n + j).convertShape(widen, IS, 0);
+                        c0 = bv.mul(rows[t]).add(c0);
+                        c1 = bv.mul(rows[k + t]).add(c1);
+                        c2 = bv.mul(rows[2 * k + t]).add(c2);
+                        c3 = bv.mul(rows[3 * k + t]).add(c3);
                     }
-                    c[(i + q) * n + j] = s;
+                    c0.intoArray(c, i * n + j);
+                    if (r > 1) {
+                        c1.intoArray(c, (i + 1) * n + j);
+                    }
+                    if (r > 2) {
+                        c2.intoArray(c, (i + 2) * n + j);
+                    }
+                    if (r > 3) {
+                        c3.intoArray(c, (i + 3) * n + j);
+                    }
+                }
+                for (; j < n; j++) {
+                    for (int q = 0; q < r; q++) {
+                        int s = 0;
+                        int ro = q * k;
+                        for (int t = 0; t < k; t++) {
+                            int bv = bUnsigned ? b[t * n + j] & 0xFF : b[t * n + j];
+                            s += rows[ro + t] * bv;
+                        }
+                        c[(i + q) * n + j] = s;
+                    }
                 }
             }
         }

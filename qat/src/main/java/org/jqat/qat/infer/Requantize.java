@@ -12,43 +12,12 @@ import jdk.incubator.vector.VectorSpecies;
  * with 64-bit lanes; {@code *Scalar} are the twins the tests compare against.
  */
 public final class Requantize {
-    /**
-     * The vector species, in a holder of their own: the scalar twins in this class must run on a JVM
-     * started without {@code --add-modules jdk.incubator.vector}, where touching a species fails.
-     */
-    private static final class V {
-        static final VectorSpecies<Long> LS = LongVector.SPECIES_PREFERRED;
-        static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED.withShape(
-                jdk.incubator.vector.VectorShape.forBitSize(LS.length() * 32));
-        static final VectorSpecies<Byte> BS = ByteVector.SPECIES_PREFERRED.withShape(
-                jdk.incubator.vector.VectorShape.forBitSize(Math.max(64, LS.length() * 8)));
-    }
-
     private Requantize() {
-    }
-
-    private static LongVector lanes(int[] acc, int i, Requant q, int r) {
-        IntVector a = IntVector.fromArray(V.IS, acc, i);
-        LongVector v = (LongVector) a.convertShape(VectorOperators.I2L, V.LS, 0);
-        long half = q.shift()[r] == 0 ? 0 : 1L << (q.shift()[r] - 1);
-        v = v.mul(q.m()[r]).add(q.bias()[r] + half).lanewise(VectorOperators.ASHR, q.shift()[r]);
-        return v.max(q.lo()).min(q.hi());
     }
 
     /** SIMD: {@code out[r·n + j] = (byte) q.apply(r, acc[r·n + j])}. */
     public static void toCodes(int[] acc, int rows, int n, Requant q, byte[] out) {
-        int bound = V.LS.length() == V.BS.length() ? n - n % V.LS.length() : 0;
-        for (int r = 0; r < rows; r++) {
-            int base = r * n;
-            int j = 0;
-            for (; j < bound; j += V.LS.length()) {
-                ByteVector b = (ByteVector) lanes(acc, base + j, q, r).convertShape(VectorOperators.L2B, V.BS, 0);
-                b.intoArray(out, base + j);
-            }
-            for (; j < n; j++) {
-                out[base + j] = (byte) q.apply(r, acc[base + j]);
-            }
-        }
+        Simd.toCodes(acc, rows, n, q, out);
     }
 
     /** Scalar twin of {@link #toCodes}. */
@@ -62,18 +31,7 @@ public final class Requantize {
 
     /** SIMD: {@code out[r·n + j] = q.apply(r, acc[r·n + j])} as int32 (the residual stream). */
     public static void toInts(int[] acc, int rows, int n, Requant q, int[] out) {
-        int bound = n - n % V.LS.length();
-        for (int r = 0; r < rows; r++) {
-            int base = r * n;
-            int j = 0;
-            for (; j < bound; j += V.LS.length()) {
-                IntVector v = (IntVector) lanes(acc, base + j, q, r).convertShape(VectorOperators.L2I, V.IS, 0);
-                v.intoArray(out, base + j);
-            }
-            for (; j < n; j++) {
-                out[base + j] = q.apply(r, acc[base + j]);
-            }
-        }
+        Simd.toInts(acc, rows, n, q, out);
     }
 
     /** Scalar twin of {@link #toInts}. */
@@ -81,6 +39,58 @@ public final class Requantize {
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < n; j++) {
                 out[r * n + j] = q.apply(r, acc[r * n + j]);
+            }
+        }
+    }
+
+    /**
+     * The Vector API code, in a class of its own: the scalar twins must run on a JVM started
+     * without {@code --add-modules jdk.incubator.vector} (class path), and a class's bytecode is
+     * verified as a whole when it links, loading the vector classes its methods use. This class
+     * links only when a SIMD kernel first runs.
+     */
+    private static final class Simd {
+        static final VectorSpecies<Long> LS = LongVector.SPECIES_PREFERRED;
+        static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED.withShape(
+                jdk.incubator.vector.VectorShape.forBitSize(LS.length() * 32));
+        static final VectorSpecies<Byte> BS = ByteVector.SPECIES_PREFERRED.withShape(
+                jdk.incubator.vector.VectorShape.forBitSize(Math.max(64, LS.length() * 8)));
+
+        static LongVector lanes(int[] acc, int i, Requant q, int r) {
+            IntVector a = IntVector.fromArray(IS, acc, i);
+            LongVector v = (LongVector) a.convertShape(VectorOperators.I2L, LS, 0);
+            long half = q.shift()[r] == 0 ? 0 : 1L << (q.shift()[r] - 1);
+            v = v.mul(q.m()[r]).add(q.bias()[r] + half).lanewise(VectorOperators.ASHR, q.shift()[r]);
+            return v.max(q.lo()).min(q.hi());
+        }
+
+        static void toCodes(int[] acc, int rows, int n, Requant q, byte[] out) {
+            int bound = LS.length() == BS.length() ? n - n % LS.length() : 0;
+            for (int r = 0; r < rows; r++) {
+                int base = r * n;
+                int j = 0;
+                for (; j < bound; j += LS.length()) {
+                    ByteVector b = (ByteVector) lanes(acc, base + j, q, r).convertShape(VectorOperators.L2B, BS, 0);
+                    b.intoArray(out, base + j);
+                }
+                for (; j < n; j++) {
+                    out[base + j] = (byte) q.apply(r, acc[base + j]);
+                }
+            }
+        }
+
+        static void toInts(int[] acc, int rows, int n, Requant q, int[] out) {
+            int bound = n - n % LS.length();
+            for (int r = 0; r < rows; r++) {
+                int base = r * n;
+                int j = 0;
+                for (; j < bound; j += LS.length()) {
+                    IntVector v = (IntVector) lanes(acc, base + j, q, r).convertShape(VectorOperators.L2I, IS, 0);
+                    v.intoArray(out, base + j);
+                }
+                for (; j < n; j++) {
+                    out[base + j] = q.apply(r, acc[base + j]);
+                }
             }
         }
     }

@@ -28,36 +28,48 @@ public final class Unpack {
 
     /** SIMD version of {@link #unpackScalar} (scalar head up to a byte boundary and scalar tail). */
     public static void unpack(byte[] packed, int bits, int codeMin, int from, int n, byte[] dst, int dstOff) {
-        if (bits != 4 && bits != 2) {
-            unpackScalar(packed, bits, codeMin, from, n, dst, dstOff);
-            return;
-        }
-        int per = 8 / bits;
-        int head = Math.min(n, (per - from % per) % per);
-        unpackScalar(packed, bits, codeMin, from, head, dst, dstOff);
-        int i = head;
-        int step = 8 * per; // 8 packed bytes per iteration
-        byte min = (byte) codeMin;
-        while (n - i >= step && (from + i) / per + 8 <= packed.length) {
-            int pb = (from + i) / per;
-            ByteVector v = ByteVector.fromArray(ByteVector.SPECIES_64, packed, pb);
-            ByteVector out;
-            if (bits == 4) {
-                ShortVector s = (ShortVector) v.convertShape(VectorOperators.ZERO_EXTEND_B2S, ShortVector.SPECIES_128, 0);
-                ShortVector lo = s.and((short) 0xF);
-                ShortVector hi = s.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.LSHL, 8);
-                out = lo.or(hi).reinterpretAsBytes();
-            } else {
-                IntVector s = (IntVector) v.convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_256, 0);
-                IntVector f = s.and(3)
-                        .or(s.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 8))
-                        .or(s.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 16))
-                        .or(s.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 24));
-                out = f.reinterpretAsBytes();
+        Simd.unpack(packed, bits, codeMin, from, n, dst, dstOff);
+    }
+
+    /**
+     * The Vector API code, in a class of its own: the scalar twin must run on a JVM started
+     * without {@code --add-modules jdk.incubator.vector} (class path), and a class's bytecode is
+     * verified as a whole when it links, loading the vector classes its methods use. This class
+     * links only when a SIMD kernel first runs.
+     */
+    private static final class Simd {
+        static void unpack(byte[] packed, int bits, int codeMin, int from, int n, byte[] dst, int dstOff) {
+            if (bits != 4 && bits != 2) {
+                unpackScalar(packed, bits, codeMin, from, n, dst, dstOff);
+                return;
             }
-            out.add(min).intoArray(dst, dstOff + i);
-            i += step;
+            int per = 8 / bits;
+            int head = Math.min(n, (per - from % per) % per);
+            unpackScalar(packed, bits, codeMin, from, head, dst, dstOff);
+            int i = head;
+            int step = 8 * per; // 8 packed bytes per iteration
+            byte min = (byte) codeMin;
+            while (n - i >= step && (from + i) / per + 8 <= packed.length) {
+                int pb = (from + i) / per;
+                ByteVector v = ByteVector.fromArray(ByteVector.SPECIES_64, packed, pb);
+                ByteVector out;
+                if (bits == 4) {
+                    ShortVector s = (ShortVector) v.convertShape(VectorOperators.ZERO_EXTEND_B2S, ShortVector.SPECIES_128, 0);
+                    ShortVector lo = s.and((short) 0xF);
+                    ShortVector hi = s.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.LSHL, 8);
+                    out = lo.or(hi).reinterpretAsBytes();
+                } else {
+                    IntVector s = (IntVector) v.convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_256, 0);
+                    IntVector f = s.and(3)
+                            .or(s.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 8))
+                            .or(s.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 16))
+                            .or(s.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 24));
+                    out = f.reinterpretAsBytes();
+                }
+                out.add(min).intoArray(dst, dstOff + i);
+                i += step;
+            }
+            unpackScalar(packed, bits, codeMin, from + i, n - i, dst, dstOff + i);
         }
-        unpackScalar(packed, bits, codeMin, from + i, n - i, dst, dstOff + i);
     }
 }
