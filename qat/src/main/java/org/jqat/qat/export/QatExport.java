@@ -101,19 +101,20 @@ public final class QatExport {
                 continue;
             }
             any = true;
-            Quantizer in = QuantLayers.inputQuantizer(m);
-            for (var q : new Object[][] {{"weight_quantizer", wq}, {"input_quantizer", in}}) {
-                Quantizer quantizer = (Quantizer) q[1];
-                if (quantizer != null && !quantizer.isInitialized()) {
-                    throw new IllegalStateException("export: " + e.getKey() + "." + q[0] + " (" + quantizer.method() + ", "
-                            + quantizer.bits() + " bits) has never seen data, so its grid is still the initial one; "
-                            + "run the QAT model forward in training mode (train it, or calibrate on a few batches) before exporting");
-                }
-            }
+            requireInitialized(e.getKey() + ".weight_quantizer", wq);
+            requireInitialized(e.getKey() + ".input_quantizer", QuantLayers.inputQuantizer(m));
         }
         if (!any) {
             throw new IllegalArgumentException("export: " + model.getClass().getSimpleName() + " has no quantized layer; "
                     + "convert it with Qat.convert(model, config) and train it before exporting");
+        }
+    }
+
+    private static void requireInitialized(String name, Quantizer q) {
+        if (q != null && !q.isInitialized()) {
+            throw new IllegalStateException("export: " + name + " (" + q.method() + ", " + q.bits() + " bits) has never seen data, "
+                    + "so its grid is still the initial one; run the QAT model forward in training mode (train it, or "
+                    + "calibrate on a few batches) before exporting");
         }
     }
 
