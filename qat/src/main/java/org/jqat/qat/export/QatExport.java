@@ -295,6 +295,7 @@ public final class QatExport {
     public static <M extends Module> M load(Path file, M template) {
         M model = template.copy();
         List<String> layers = layers(file);
+        Map<String, Tensor> state = readStateDict(file); // validates every layer's records before they are compared
         checkTemplate(file, model, layers);
         for (String layer : layers) {
             Module m = model.submodule(layer);
@@ -304,7 +305,6 @@ public final class QatExport {
             }
             model.setSubmodule(layer + ".weight_quantizer", new IdentityQuantizer(wq.bits()));
         }
-        Map<String, Tensor> state = readStateDict(file);
         state.keySet().removeIf(k -> layers.stream().anyMatch(l -> k.startsWith(l + ".weight_quantizer.")));
         model.loadStateDict(state, true);
         return model;

@@ -150,7 +150,7 @@ class HostileInputTest {
     @Test
     void exportReadsTheCheckpointAndRefusesContradictingFlagsAndItsOwnInput() throws Exception {
         Path ck = tmp.resolve("best.safetensors");
-        var q = org.jqat.qat.convert.Qat.convert(new MnistCnn(new Rng(0)), org.jqat.qat.convert.QatConfig.builder().bits(4).build());
+        var q = calibrated(org.jqat.qat.convert.Qat.convert(new MnistCnn(new Rng(0)), org.jqat.qat.convert.QatConfig.builder().bits(4).build()));
         String settings = "{\"command\":\"qat\",\"model\":\"mnist-cnn\",\"dataset\":\"mnist\",\"method\":\"lsq\",\"wbits\":\"4\","
                 + "\"abits\":\"4\",\"first_last\":\"fp\",\"per_channel\":\"false\",\"quantize_shortcuts\":\"true\"}";
         Checkpoint.save(ck, q, null, null, 1, null, Map.of("settings", settings));
@@ -170,10 +170,19 @@ class HostileInputTest {
         assertTrue(refused(2, "export", "--checkpoint", fp.toString(), "--out", tmp.resolve("y").toString()).contains("jqat train"));
     }
 
+    /** One training-mode forward pass: the LSQ steps are set from data, as export requires. */
+    private static <M extends org.jqat.nn.Module> M calibrated(M q) {
+        q.train();
+        try (var ng = org.jqat.core.Autograd.noGrad()) {
+            q.forward(org.jqat.core.Tensor.randn(new Rng(1), 2, 1, 28, 28));
+        }
+        return q;
+    }
+
     /** An exported MnistCnn with one metadata entry or tensor replaced. */
     private Path tampered(String key, String value, Map<String, float[]> tensors) {
         Path ck = tmp.resolve("q.safetensors");
-        var q = org.jqat.qat.convert.Qat.convert(new MnistCnn(new Rng(0)), org.jqat.qat.convert.QatConfig.builder().bits(4).build());
+        var q = calibrated(org.jqat.qat.convert.Qat.convert(new MnistCnn(new Rng(0)), org.jqat.qat.convert.QatConfig.builder().bits(4).build()));
         Checkpoint.save(ck, q, null, null, 1, null, Map.of());
         Path good = tmp.resolve("good.int.safetensors");
         if (!Files.exists(good)) {
