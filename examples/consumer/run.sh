@@ -19,6 +19,10 @@ command -v mvn > /dev/null || mvn_cmd="$root/mvnw"
 
 shared="${JQAT_M2_REPO:-$HOME/.m2/repository}"
 repo="$here/target/local-repo"
+if [[ ! -d "$shared/org/apache/maven/plugins" ]]; then
+  echo "consumer: $shared holds no Maven plugins; build the checkout first (mvn -B verify) or set JQAT_M2_REPO" >&2
+  exit 1
+fi
 rm -rf "$repo"
 mkdir -p "$repo/org"
 for d in "$shared"/*; do
