@@ -5,9 +5,9 @@
 # module path.
 #
 # The artifacts go to a private local repository (examples/consumer/target/local-repo): every
-# other group of the user's repository (~/.m2/repository, or $JQAT_M2_REPO) is linked into it
-# and read offline, so nothing is downloaded and the shared repository's jqat SNAPSHOTs are
-# left alone. Needs a prior build of the checkout (the plugins and dependencies in ~/.m2).
+# other group of the user's repository (~/.m2/repository, or $JQAT_M2_REPO) is linked into it,
+# so the shared repository's jqat SNAPSHOTs are left alone. Needs a prior build of the checkout
+# (the plugins and dependencies in ~/.m2); the consumer itself is then built offline.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -33,7 +33,8 @@ for d in "$shared"/org/*; do
 done
 
 echo "consumer: installing jqat into $repo"
-"$mvn_cmd" -B -q -o install -DskipTests -pl '!bench' -Dmaven.repo.local="$repo"
+# Online: `mvn verify` never resolves maven-install-plugin, so a fresh machine fetches it here.
+"$mvn_cmd" -B -q install -DskipTests -pl '!bench' -Dmaven.repo.local="$repo"
 
 echo "consumer: building examples/consumer against the installed BOM"
 "$mvn_cmd" -B -q -o -f "$here/pom.xml" -Dmaven.repo.local="$repo" package dependency:build-classpath \
