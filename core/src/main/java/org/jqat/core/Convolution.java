@@ -61,6 +61,9 @@ final class Convolution {
             Tensor gs = scale.requiresGrad ? Tensor.empty(be, scale.shape) : null;
             Tensor go = offset != null && offset.requiresGrad ? Tensor.empty(be, offset.shape) : null;
             Tensor gw = w.requiresGrad ? Tensor.uninitialized(be, w.shape) : null;
+            if (!quantGrads && gw == null) {
+                return new Tensor[] {null, null, biasGradient(s, be, bias, gd), null, null};
+            }
             try (Storage xq = be.allocateUninitialized(fq.size()); BitMask mask = be.allocateMask(fq.size())) {
                 be.fakeQuantize(fq, xd.storage, sd.storage, od == null ? null : od.storage, xq, mask);
                 if (quantGrads) {

@@ -20,19 +20,14 @@ final class Normalization {
         Tensor bd = bias == null ? null : bias.dense();
         Tensor y = Tensor.empty(be, x.shape);
         if (!training) {
-            if (runningMean == null || runningVar == null) {
-                throw new IllegalArgumentException("batchNorm: eval mode needs running_mean and running_var");
-            }
+            requireRunningStats(runningMean, runningVar);
             Tensor rm = runningMean.dense();
             Tensor rv = runningVar.dense();
             be.batchNormEval(xd.storage, n, c, hw, rm.storage, rv.storage,
                     wd == null ? null : wd.storage, bd == null ? null : bd.storage, eps, y.storage);
             return Autograd.record("batchNorm", y, g -> evalBackward(x, g, rm, rv, weight, bias, eps), x, weight, bias);
         }
-        int count = n * hw;
-        if (count <= 1) {
-            throw new IllegalArgumentException("batchNorm: training needs more than one value per channel, got input " + Shape.str(x.shape));
-        }
+        int count = trainingCount(x, n * hw);
         Tensor mean = Tensor.empty(be, c);
         Tensor var = Tensor.empty(be, c);
         Tensor invStd = Tensor.empty(be, c);
@@ -51,10 +46,9 @@ final class Normalization {
     }
 
     /**
-     * {@code relu(batchNorm(x) + residual)} (residual may be null): the tail of a ResNet block. In
-     * training mode the backend runs it as one kernel forward and one backward, so neither the
-     * normalised tensor nor the pre-activation sum is materialised or kept for backward; in eval
-     * mode it is composed from the ordinary ops.
+     * {@code relu(batchNorm(x) + residual)} (residual may be null): the tail of a ResNet block. The
+     * backend runs it as one kernel forward (and, in training mode, one backward), so neither the
+     * normalised tensor nor the pre-activation sum is materialised or kept for backward.
      */
     static Tensor batchNormRelu(Tensor x, Tensor residual, Tensor runningMean, Tensor runningVar, Tensor weight,
                                 Tensor bias, boolean training, float momentum, float eps) {
@@ -68,10 +62,7 @@ final class Normalization {
         Tensor.sameDevice("batchNormRelu", x, residual);
         int n = x.shape[0], c = x.shape[1], hw = Shape.product(x.shape, 2, x.shape.length);
         checkArguments(x, runningMean, runningVar, weight, bias, eps);
-        int count = n * hw;
-        if (count <= 1) {
-            throw new IllegalArgumentException("batchNorm: training needs more than one value per channel, got input " + Shape.str(x.shape));
-        }
+        int count = trainingCount(x, n * hw);
         Backend be = x.backend();
         Tensor xd = x.dense();
         Tensor rd = residual == null ? null : residual.dense();
@@ -102,9 +93,7 @@ final class Normalization {
     private static Tensor batchNormReluEval(Tensor x, Tensor residual, Tensor runningMean, Tensor runningVar,
                                             Tensor weight, Tensor bias, float eps) {
         checkArguments(x, runningMean, runningVar, weight, bias, eps);
-        if (runningMean == null || runningVar == null) {
-            throw new IllegalArgumentException("batchNorm: eval mode needs running_mean and running_var");
-        }
+        requireRunningStats(runningMean, runningVar);
         Tensor.sameDevice("batchNormRelu", x, residual);
         int n = x.shape[0], c = x.shape[1], hw = Shape.product(x.shape, 2, x.shape.length);
         Backend be = x.backend();
@@ -174,6 +163,20 @@ final class Normalization {
         if (!(eps > 0)) {
             throw new IllegalArgumentException("batchNorm: eps must be positive, got " + eps);
         }
+    }
+
+    private static void requireRunningStats(Tensor runningMean, Tensor runningVar) {
+        if (runningMean == null || runningVar == null) {
+            throw new IllegalArgumentException("batchNorm: eval mode needs running_mean and running_var");
+        }
+    }
+
+    /** The values per channel of a training-mode batch norm, which needs more than one. */
+    private static int trainingCount(Tensor x, int count) {
+        if (count <= 1) {
+            throw new IllegalArgumentException("batchNorm: training needs more than one value per channel, got input " + Shape.str(x.shape));
+        }
+        return count;
     }
 
     /** PyTorch's update: running = (1 − momentum)·running + momentum·batch, with the unbiased batch variance. */

@@ -187,13 +187,8 @@ public interface Backend {
      */
     default void batchNormReluTrain(Storage x, Storage residual, int n, int c, int hw, Storage gamma, Storage beta,
                                     float eps, Storage y, Storage mean, Storage var, Storage invStd) {
-        int total = n * c * hw;
         batchNormTrain(x, n, c, hw, gamma, beta, eps, y, mean, var, invStd);
-        if (residual != null) {
-            int[] flat = {total}, unit = {1};
-            binary(BinaryOp.ADD, flat, y, 0, unit, residual, 0, unit, y);
-        }
-        unary(UnaryOp.RELU, y, y, total);
+        addResidualRelu(y, residual, n * c * hw);
     }
 
     /**
@@ -203,8 +198,12 @@ public interface Backend {
      */
     default void batchNormReluEval(Storage x, Storage residual, int n, int c, int hw, Storage mean, Storage var,
                                    Storage gamma, Storage beta, float eps, Storage y) {
-        int total = n * c * hw;
         batchNormEval(x, n, c, hw, mean, var, gamma, beta, eps, y);
+        addResidualRelu(y, residual, n * c * hw);
+    }
+
+    /** The unfused tail of the batch-norm + ReLU defaults: {@code y = max(0, y + residual)} in place. */
+    private void addResidualRelu(Storage y, Storage residual, int total) {
         if (residual != null) {
             int[] flat = {total}, unit = {1};
             binary(BinaryOp.ADD, flat, y, 0, unit, residual, 0, unit, y);

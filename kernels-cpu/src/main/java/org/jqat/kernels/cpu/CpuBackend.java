@@ -209,8 +209,7 @@ public final class CpuBackend implements Backend {
         }
         DirectConv.InputQuant iq = new DirectConv.InputQuant(HeapStorage.of(scale)[0],
                 offset == null ? 0f : HeapStorage.of(offset)[0], q.qmin(), q.qmax());
-        DirectConv.forward(s, HeapStorage.of(x), HeapStorage.of(w), bias == null ? null : HeapStorage.of(bias),
-                HeapStorage.of(y), iq);
+        DirectConv.forward(s, HeapStorage.of(x), HeapStorage.of(w), orNull(bias), HeapStorage.of(y), iq);
     }
 
     @Override
@@ -250,48 +249,44 @@ public final class CpuBackend implements Backend {
     @Override
     public void batchNormTrain(Storage x, int n, int c, int hw, Storage gamma, Storage beta, float eps,
                                Storage y, Storage mean, Storage var, Storage invStd) {
-        BatchNormKernels.train(HeapStorage.of(x), n, c, hw, orNull(gamma), orNull(beta), eps, HeapStorage.of(y),
-                HeapStorage.of(mean), HeapStorage.of(var), HeapStorage.of(invStd));
+        BatchNormKernels.train(HeapStorage.of(x), null, false, n, c, hw, orNull(gamma), orNull(beta), eps,
+                HeapStorage.of(y), HeapStorage.of(mean), HeapStorage.of(var), HeapStorage.of(invStd));
     }
 
     @Override
     public void batchNormEval(Storage x, int n, int c, int hw, Storage mean, Storage var,
                               Storage gamma, Storage beta, float eps, Storage y) {
-        BatchNormKernels.eval(HeapStorage.of(x), n, c, hw, HeapStorage.of(mean), HeapStorage.of(var), orNull(gamma),
-                orNull(beta), eps, HeapStorage.of(y));
+        BatchNormKernels.eval(HeapStorage.of(x), null, false, n, c, hw, HeapStorage.of(mean), HeapStorage.of(var),
+                orNull(gamma), orNull(beta), eps, HeapStorage.of(y));
     }
 
     @Override
     public void batchNormBackward(Storage x, Storage gy, int n, int c, int hw, Storage gamma,
                                   Storage mean, Storage invStd, Storage gx, Storage gGamma, Storage gBeta) {
-        BatchNormKernels.backward(HeapStorage.of(x), HeapStorage.of(gy), n, c, hw, orNull(gamma), HeapStorage.of(mean),
-                HeapStorage.of(invStd), orNull(gx), orNull(gGamma), orNull(gBeta));
+        BatchNormKernels.backward(HeapStorage.of(x), null, HeapStorage.of(gy), n, c, hw, orNull(gamma),
+                HeapStorage.of(mean), HeapStorage.of(invStd), null, orNull(gx), orNull(gGamma), orNull(gBeta));
     }
 
     @Override
     public void batchNormReluTrain(Storage x, Storage residual, int n, int c, int hw, Storage gamma, Storage beta,
                                    float eps, Storage y, Storage mean, Storage var, Storage invStd) {
-        BatchNormKernels.trainRelu(HeapStorage.of(x), residual == null ? null : HeapStorage.of(residual), n, c, hw,
-                gamma == null ? null : HeapStorage.of(gamma), beta == null ? null : HeapStorage.of(beta), eps,
+        BatchNormKernels.train(HeapStorage.of(x), orNull(residual), true, n, c, hw, orNull(gamma), orNull(beta), eps,
                 HeapStorage.of(y), HeapStorage.of(mean), HeapStorage.of(var), HeapStorage.of(invStd));
     }
 
     @Override
     public void batchNormReluEval(Storage x, Storage residual, int n, int c, int hw, Storage mean, Storage var,
                                   Storage gamma, Storage beta, float eps, Storage y) {
-        BatchNormKernels.evalRelu(HeapStorage.of(x), residual == null ? null : HeapStorage.of(residual), n, c, hw,
-                HeapStorage.of(mean), HeapStorage.of(var), gamma == null ? null : HeapStorage.of(gamma),
-                beta == null ? null : HeapStorage.of(beta), eps, HeapStorage.of(y));
+        BatchNormKernels.eval(HeapStorage.of(x), orNull(residual), true, n, c, hw, HeapStorage.of(mean),
+                HeapStorage.of(var), orNull(gamma), orNull(beta), eps, HeapStorage.of(y));
     }
 
     @Override
     public void batchNormReluBackward(Storage x, Storage y, Storage gy, int n, int c, int hw, Storage gamma,
                                       Storage mean, Storage invStd, Storage gPre, Storage gx, Storage gGamma,
                                       Storage gBeta) {
-        BatchNormKernels.backwardRelu(HeapStorage.of(x), HeapStorage.of(y), HeapStorage.of(gy), n, c, hw,
-                gamma == null ? null : HeapStorage.of(gamma), HeapStorage.of(mean), HeapStorage.of(invStd),
-                gPre == null ? null : HeapStorage.of(gPre), gx == null ? null : HeapStorage.of(gx),
-                gGamma == null ? null : HeapStorage.of(gGamma), gBeta == null ? null : HeapStorage.of(gBeta));
+        BatchNormKernels.backward(HeapStorage.of(x), HeapStorage.of(y), HeapStorage.of(gy), n, c, hw, orNull(gamma),
+                HeapStorage.of(mean), HeapStorage.of(invStd), orNull(gPre), orNull(gx), orNull(gGamma), orNull(gBeta));
     }
 
     // ---- fake quantization ----------------------------------------------------------------

@@ -64,9 +64,7 @@ final class FakeQuantKernels {
         for (; i <= to - L; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, i).sub(vBeta).div(vStep);
             VectorMask<Float> inside = v.compare(VectorOperators.GE, qmin).and(v.compare(VectorOperators.LE, qmax));
-            FloatVector c = v.max(qmin).min(qmax);
-            FloatVector q = rint(c);
-            q.mul(vStep).add(vBeta).intoArray(y, i);
+            dequantize(v, vStep, vBeta, qmin, qmax).intoArray(y, i);
             long bits = inside.toLong();
             if (bits != 0) {
                 int w = i >>> 6, sh = i & 63;
@@ -96,12 +94,17 @@ final class FakeQuantKernels {
             FloatVector vStep = FloatVector.broadcast(S, step), vBeta = FloatVector.broadcast(S, beta);
             for (; i <= len - L; i += L) {
                 FloatVector v = FloatVector.fromArray(S, x, xOff + i).sub(vBeta).div(vStep);
-                rint(v.max(qmin).min(qmax)).mul(vStep).add(vBeta).intoArray(y, yOff + i);
+                dequantize(v, vStep, vBeta, qmin, qmax).intoArray(y, yOff + i);
             }
         }
         for (; i < len; i++) {
             y[yOff + i] = quantize(x[xOff + i], step, beta, qmin, qmax);
         }
+    }
+
+    /** {@code rint(clamp(v, qmin, qmax))·step + β}: the grid value of a scaled input v, lane-wise. */
+    private static FloatVector dequantize(FloatVector v, FloatVector vStep, FloatVector vBeta, float qmin, float qmax) {
+        return rint(v.max(qmin).min(qmax)).mul(vStep).add(vBeta);
     }
 
     /** Round half to even for |c| < 2^22, keeping the sign of zero as Math.rint does. */
@@ -117,8 +120,7 @@ final class FakeQuantKernels {
         for (int k = from; k < to; k++) {
             float v = (x[k] - beta) / step;
             boolean inside = v >= qmin && v <= qmax;
-            float q = (float) Math.rint(Math.min(Math.max(v, qmin), qmax));
-            y[k] = q * step + beta;
+            y[k] = quantize(x[k], step, beta, qmin, qmax);
             if (inside) {
                 words[k >>> 6] |= 1L << (k & 63);
             }

@@ -24,8 +24,6 @@ final class HeapPool {
     private final long capacity;
     private final Map<Integer, ArrayDeque<float[]>> free = new HashMap<>();
     private long held;
-    private long reused;
-    private long allocated;
 
     HeapPool(long capacityFloats) {
         this.capacity = Math.max(0, capacityFloats);
@@ -67,9 +65,6 @@ final class HeapPool {
         float[] a = q == null ? null : q.pollLast();
         if (a != null) {
             held -= size;
-            reused++;
-        } else {
-            allocated++;
         }
         return a;
     }
@@ -85,10 +80,5 @@ final class HeapPool {
     /** Floats held for reuse now. */
     synchronized long heldFloats() {
         return held;
-    }
-
-    /** Allocations served from the pool, and served by a new array, since start. */
-    synchronized long[] counts() {
-        return new long[] {reused, allocated};
     }
 }

@@ -8,6 +8,10 @@ import jdk.incubator.vector.VectorSpecies;
  * input through a table of tap offsets into a padded plane buffer, so the column matrix of
  * im2col is never built: the "B matrix" row of tap k at output position q is simply
  * {@code planes[q + offsets[k]]}, a contiguous window.
+ *
+ * <p>{@link #forwardTile} is {@link GemmMicroKernel#multiply} with the B row addressed through the
+ * offset table. GEMM keeps its own copy: with a linear table the offset load cost its micro-kernel
+ * 7% (kc = 128: 330 against 309 ns per tile, interleaved in one JVM, 2026-11-30).
  */
 final class OffsetKernels {
     private static final VectorSpecies<Float> S = VectorConfig.F;
