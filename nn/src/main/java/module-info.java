@@ -7,6 +7,7 @@ module org.jqat.nn {
 
     exports org.jqat.nn;
     exports org.jqat.nn.checkpoint;
+    exports org.jqat.nn.infer;
     exports org.jqat.nn.init;
     exports org.jqat.nn.layers;
     exports org.jqat.nn.loss;

@@ -82,6 +82,38 @@ final class Convolution {
         }, x, w, bias, scale, offset);
     }
 
+    /**
+     * {@code relu?(conv2d(x, w, bias) + residual)} as one op when no gradient is needed (the
+     * backend writes each output once); with autograd on and an operand requiring grad it is the
+     * composition of the differentiable ops, so it never computes something a gradient could not
+     * follow.
+     */
+    static Tensor conv2dFused(Tensor x, Tensor w, Tensor bias, Tensor residual, boolean relu, int[] stride, int[] padding,
+                              int[] dilation, int groups) {
+        Conv2dShape s = shape(x, w, bias, stride, padding, dilation, groups);
+        if (residual != null && !java.util.Arrays.equals(residual.shape, new int[] {s.n(), s.cOut(), s.outH(), s.outW()})) {
+            throw new IllegalArgumentException("conv2dFused: residual " + Shape.str(residual.shape) + " does not match the output ["
+                    + s.n() + ", " + s.cOut() + ", " + s.outH() + ", " + s.outW() + "]");
+        }
+        Tensor.sameDevice("conv2dFused", x, residual);
+        boolean needsGraph = Autograd.isGradEnabled() && (x.requiresGrad || w.requiresGrad
+                || bias != null && bias.requiresGrad || residual != null && residual.requiresGrad);
+        if (needsGraph) {
+            Tensor y = conv2d(x, w, bias, stride, padding, dilation, groups);
+            if (residual != null) {
+                y = y.add(residual);
+            }
+            return relu ? y.relu() : y;
+        }
+        Backend be = x.backend();
+        Tensor xd = x.dense(), wd = w.dense(), bd = bias == null ? null : bias.dense();
+        Tensor rd = residual == null ? null : residual.dense();
+        Tensor y = Tensor.uninitialized(be, s.n(), s.cOut(), s.outH(), s.outW());
+        be.conv2dFused(s, xd.storage, wd.storage, bd == null ? null : bd.storage, rd == null ? null : rd.storage, relu,
+                y.storage);
+        return y;
+    }
+
     private static Tensor biasGradient(Conv2dShape s, Backend be, Tensor bias, Tensor gd) {
         if (bias == null || !bias.requiresGrad) {
             return null;

@@ -33,6 +33,18 @@ public final class Functional {
                 pair("dilation", dilation), groups);
     }
 
+    /**
+     * Inference convolution with its epilogue: {@code conv2d(x, weight, bias) + residual}, then
+     * ReLU when {@code relu}; residual (the output's shape) and bias may be null. Without gradients
+     * the backend writes each output value once (eval-mode models with batch norm folded into the
+     * weights use it); with autograd recording it is the composition of the differentiable ops.
+     */
+    public static Tensor conv2dFused(Tensor x, Tensor weight, Tensor bias, Tensor residual, boolean relu, int[] stride,
+                                     int[] padding, int[] dilation, int groups) {
+        return Convolution.conv2dFused(x, weight, bias, residual, relu, pair("stride", stride), pair("padding", padding),
+                pair("dilation", dilation), groups);
+    }
+
     /** {@code x·weightᵀ + bias} over the last dimension; weight is {@code [out, in]}, bias may be null. */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
         if (weight.dim() != 2 || x.dim() < 1 || x.size(-1) != weight.size(1)) {

@@ -82,7 +82,7 @@ public final class Threads {
      */
     public static void parallelFor(int n, IntConsumer body) {
         int helpers = Math.min(count(), n) - 1;
-        if (helpers <= 0 || Thread.currentThread() instanceof Helper) {
+        if (helpers <= 0 || insideParallelLoop()) {
             for (int i = 0; i < n; i++) {
                 body.accept(i);
             }
@@ -100,11 +100,19 @@ public final class Threads {
                 }
             }
         };
+        Runnable callerDrain = () -> {
+            IN_PART.set(Boolean.TRUE);
+            try {
+                drain.run();
+            } finally {
+                IN_PART.remove();
+            }
+        };
         var running = new java.util.ArrayList<java.util.concurrent.Future<?>>(helpers);
         for (int h = 0; h < helpers; h++) {
             running.add(HELPERS.submit(drain));
         }
-        drain.run();
+        callerDrain.run();
         for (var f : running) {
             try {
                 f.get();
@@ -125,6 +133,18 @@ public final class Threads {
         if (f != null) {
             throw new IllegalStateException(f);
         }
+    }
+
+    /** Set on the calling thread while it runs parts of a {@link #parallelFor} loop. */
+    private static final ThreadLocal<Boolean> IN_PART = new ThreadLocal<>();
+
+    /**
+     * Whether the current thread is running a part of a {@link #parallelFor} loop. The loop already
+     * uses every thread, so the parallel loops of kernels called from a part (the cpu backend's)
+     * run inline instead of handing work to threads that are busy.
+     */
+    public static boolean insideParallelLoop() {
+        return Thread.currentThread() instanceof Helper || IN_PART.get() != null;
     }
 
     /** Daemon threads of {@link #parallelFor}: they never keep the JVM alive, and nested loops run inline on them. */

@@ -140,6 +140,17 @@ public interface Backend {
     /** NCHW convolution; bias may be null. */
     void conv2d(Conv2dShape s, Storage x, Storage w, Storage bias, Storage y);
 
+    /**
+     * Inference convolution with its epilogue fused: {@code y = conv2d(x, w) + bias + residual},
+     * then ReLU when {@code relu}. bias and residual (y's shape) may be null. Eval-mode models with
+     * batch norm folded into the weights use it, so the output is written once. The default runs
+     * the unfused kernels; a backend may apply the epilogue while it stores each output tile.
+     */
+    default void conv2dFused(Conv2dShape s, Storage x, Storage w, Storage bias, Storage residual, boolean relu, Storage y) {
+        conv2d(s, x, w, bias, y);
+        addResidualRelu(y, residual, relu, s.n() * s.cOut() * s.outH() * s.outW());
+    }
+
     /** Gradient with respect to the input. */
     void conv2dBackwardData(Conv2dShape s, Storage gy, Storage w, Storage gx);
 
@@ -188,7 +199,7 @@ public interface Backend {
     default void batchNormReluTrain(Storage x, Storage residual, int n, int c, int hw, Storage gamma, Storage beta,
                                     float eps, Storage y, Storage mean, Storage var, Storage invStd) {
         batchNormTrain(x, n, c, hw, gamma, beta, eps, y, mean, var, invStd);
-        addResidualRelu(y, residual, n * c * hw);
+        addResidualRelu(y, residual, true, n * c * hw);
     }
 
     /**
@@ -199,16 +210,18 @@ public interface Backend {
     default void batchNormReluEval(Storage x, Storage residual, int n, int c, int hw, Storage mean, Storage var,
                                    Storage gamma, Storage beta, float eps, Storage y) {
         batchNormEval(x, n, c, hw, mean, var, gamma, beta, eps, y);
-        addResidualRelu(y, residual, n * c * hw);
+        addResidualRelu(y, residual, true, n * c * hw);
     }
 
-    /** The unfused tail of the batch-norm + ReLU defaults: {@code y = max(0, y + residual)} in place. */
-    private void addResidualRelu(Storage y, Storage residual, int total) {
+    /** The unfused tail of the fused defaults: {@code y = y + residual}, then ReLU when asked, in place. */
+    private void addResidualRelu(Storage y, Storage residual, boolean relu, int total) {
         if (residual != null) {
             int[] flat = {total}, unit = {1};
             binary(BinaryOp.ADD, flat, y, 0, unit, residual, 0, unit, y);
         }
-        unary(UnaryOp.RELU, y, y, total);
+        if (relu) {
+            unary(UnaryOp.RELU, y, y, total);
+        }
     }
 
     /**

@@ -50,8 +50,30 @@ final class Conv2dKernels {
         forwardIm2col(s, x, w, bias, y);
     }
 
-    /** Per-image im2col + GEMM (1×1 stride-1 layers skip the im2col). */
+    /**
+     * {@code y = relu?(conv + bias + residual)} (residual may be null) with the epilogue applied
+     * while each image's output is still in cache: in the direct kernel's row stores, after the
+     * per-image GEMM otherwise. Depthwise layers run the convolution, then one pass.
+     */
+    static void forwardFused(Conv2dShape s, float[] x, float[] w, float[] bias, float[] residual, boolean relu, float[] y) {
+        if (direct(s)) {
+            DirectConv.forward(s, x, w, bias, y, null, residual, relu);
+        } else if (depthwise(s)) {
+            DepthwiseConv.forward(s, x, w, bias, y);
+            int total = s.n() * s.cOut() * s.outH() * s.outW();
+            Parallel.forRange(total, ElementwiseKernels.GRAIN, (lo, hi) ->
+                    ElementwiseKernels.biasResidualRelu(y, lo, 0f, residual, lo, relu, y, lo, hi - lo));
+        } else {
+            forwardIm2col(s, x, w, bias, y, residual, relu);
+        }
+    }
+
     static void forwardIm2col(Conv2dShape s, float[] x, float[] w, float[] bias, float[] y) {
+        forwardIm2col(s, x, w, bias, y, null, false);
+    }
+
+    /** Per-image im2col + GEMM (1×1 stride-1 layers skip the im2col), then the epilogue of {@link #forwardFused}. */
+    static void forwardIm2col(Conv2dShape s, float[] x, float[] w, float[] bias, float[] y, float[] residual, boolean relu) {
         int hw = s.h() * s.w(), ohw = s.outH() * s.outW();
         int cig = s.cInPerGroup(), cog = s.cOutPerGroup(), kk = cig * s.kh() * s.kw();
         boolean matmul = pointwise(s);
@@ -72,6 +94,9 @@ final class Conv2dKernels {
                 } else {
                     Im2col.im2col(s, x, xOff, cig, col);
                     Gemm.serial(false, false, cog, ohw, kk, 1f, w, g * cog * kk, kk, col, 0, ohw, beta, y, yOff, ohw);
+                }
+                if (residual != null || relu) {
+                    ElementwiseKernels.biasResidualRelu(y, yOff, 0f, residual, yOff, relu, y, yOff, cog * ohw);
                 }
             }
         });

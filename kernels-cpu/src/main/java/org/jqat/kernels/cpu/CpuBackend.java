@@ -199,6 +199,12 @@ public final class CpuBackend implements Backend {
         Conv2dKernels.forward(s, HeapStorage.of(x), HeapStorage.of(w), bias == null ? null : HeapStorage.of(bias), HeapStorage.of(y));
     }
 
+    @Override
+    public void conv2dFused(Conv2dShape s, Storage x, Storage w, Storage bias, Storage residual, boolean relu, Storage y) {
+        Conv2dKernels.forwardFused(s, HeapStorage.of(x), HeapStorage.of(w), orNull(bias), orNull(residual), relu,
+                HeapStorage.of(y));
+    }
+
     /** Direct layers quantize the input while laying it out; others take the unfused default. */
     @Override
     public void conv2dFakeQuantInput(Conv2dShape s, FakeQuantShape q, Storage x, Storage scale, Storage offset,

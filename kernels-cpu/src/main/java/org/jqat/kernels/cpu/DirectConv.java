@@ -33,6 +33,13 @@ final class DirectConv {
     /** The weight gradient batches images until a chunk holds this many output positions. */
     private static final int WEIGHT_CHUNK_POSITIONS = 1024;
 
+    /** A planes buffer holding the zero padding of one forward call's geometry. */
+    private record Padded(Object call, float[] buffer) {
+    }
+
+    /** The planes buffer this thread padded last, and for which forward call (see {@link #forward}). */
+    private static final ThreadLocal<Padded> PADDED = new ThreadLocal<>();
+
     private DirectConv() {
     }
 
@@ -83,11 +90,16 @@ final class DirectConv {
          * column j holds padded input (py + r·sh, px + j·sw), zero outside the image.
          */
         void build(float[] x, int xOff, float[] dst, int dstOff) {
-            build(x, xOff, dst, dstOff, null);
+            build(x, xOff, dst, dstOff, null, false);
         }
 
-        /** As {@link #build(float[], int, float[], int)}, fake-quantizing each copied value when q is not null. */
-        void build(float[] x, int xOff, float[] dst, int dstOff, InputQuant q) {
+        /**
+         * As {@link #build(float[], int, float[], int)}, fake-quantizing each copied value when q is
+         * not null. With {@code bordersZero} the zero padding is left as it is: the buffer already
+         * holds planes of this geometry (the padding's place depends only on the geometry), so only
+         * the image's own values are copied.
+         */
+        void build(float[] x, int xOff, float[] dst, int dstOff, InputQuant q, boolean bordersZero) {
             int h = s.h(), w = s.w(), sh = s.strideH(), sw = s.strideW(), ph = s.padH(), pw = s.padW();
             int d = dstOff;
             for (int ci = 0; ci < s.cInPerGroup(); ci++) {
@@ -97,7 +109,9 @@ final class DirectConv {
                         for (int r = 0; r < hq; r++, d += wq) {
                             int iy = py + r * sh - ph;
                             if (iy < 0 || iy >= h) {
-                                Arrays.fill(dst, d, d + wq, 0f);
+                                if (!bordersZero) {
+                                    Arrays.fill(dst, d, d + wq, 0f);
+                                }
                                 continue;
                             }
                             int row = src + iy * w;
@@ -105,10 +119,15 @@ final class DirectConv {
                             int lo = Math.max(0, ceilDiv(pw - px, sw));
                             int hi = Math.min(wq, ceilDiv(w + pw - px, sw));
                             if (hi <= lo) {
-                                Arrays.fill(dst, d, d + wq, 0f);
+                                if (!bordersZero) {
+                                    Arrays.fill(dst, d, d + wq, 0f);
+                                }
                                 continue;
                             }
-                            Arrays.fill(dst, d, d + lo, 0f);
+                            if (!bordersZero) {
+                                Arrays.fill(dst, d, d + lo, 0f);
+                                Arrays.fill(dst, d + hi, d + wq, 0f);
+                            }
                             if (sw == 1 && q == null) {
                                 System.arraycopy(x, row + lo + px - pw, dst, d + lo, hi - lo);
                             } else if (sw == 1) {
@@ -120,7 +139,6 @@ final class DirectConv {
                                     dst[d + j] = q == null ? v : FakeQuantKernels.quantize(v, q.step(), q.beta(), q.qmin(), q.qmax());
                                 }
                             }
-                            Arrays.fill(dst, d + hi, d + wq, 0f);
                         }
                     }
                 }
@@ -149,11 +167,21 @@ final class DirectConv {
     }
 
     static void forward(Conv2dShape s, float[] x, float[] w, float[] bias, float[] y) {
-        forward(s, x, w, bias, y, null);
+        forward(s, x, w, bias, y, null, null, false);
     }
 
     /** The convolution of the input fake-quantized by q (null: the input as it is). */
     static void forward(Conv2dShape s, float[] x, float[] w, float[] bias, float[] y, InputQuant q) {
+        forward(s, x, w, bias, y, q, null, false);
+    }
+
+    /**
+     * The convolution of the input fake-quantized by q (null: the input as it is), with the
+     * epilogue applied as each output row is stored: {@code y = relu?(conv + bias + residual)};
+     * residual (y's layout) may be null.
+     */
+    static void forward(Conv2dShape s, float[] x, float[] w, float[] bias, float[] y, InputQuant q, float[] residual,
+                        boolean relu) {
         Planes p = Planes.of(s);
         int taps = p.offsets().length, cog = s.cOutPerGroup(), cig = s.cInPerGroup();
         int blocks = (cog + MR - 1) / MR;
@@ -161,12 +189,20 @@ final class DirectConv {
         int bufSize = Math.max(p.imageSize(), qn + p.maxOffset());
         float[] packed = packForward(s, w, taps);
         int hw = s.h() * s.w(), oh = s.outH(), ow = s.outW(), ohw = oh * ow, wq = p.wq();
+        // A thread's planes buffer keeps this call's zero padding from one image to the next: the
+        // first image a thread builds in this call writes the padding, later ones only their values.
+        Object call = new Object();
         WorkerPool.SHARED.run(s.n(), n -> {
             float[] planes = Scratch.get(PLANES, bufSize);
             float[] out = Scratch.get(OUT, blocks * MR * qn);
-            Arrays.fill(planes, p.imageSize(), bufSize, 0f);
+            Padded mine = PADDED.get();
+            boolean bordersZero = mine != null && mine.call() == call && mine.buffer() == planes;
+            if (!bordersZero) {
+                Arrays.fill(planes, p.imageSize(), bufSize, 0f);
+                PADDED.set(new Padded(call, planes));
+            }
             for (int g = 0; g < s.groups(); g++) {
-                p.build(x, (n * s.cIn() + g * cig) * hw, planes, 0, q);
+                p.build(x, (n * s.cIn() + g * cig) * hw, planes, 0, q, bordersZero);
                 for (int b = 0; b < blocks; b++) {
                     int aOff = (g * blocks + b) * taps * MR;
                     for (int q0 = 0; q0 < qn; q0 += NR) {
@@ -176,17 +212,15 @@ final class DirectConv {
                 for (int co = 0; co < cog; co++) {
                     int c = g * cog + co;
                     int dst = (n * s.cOut() + c) * ohw, src = co * qn;
-                    if (bias == null) {
+                    if (bias == null && residual == null && !relu) {
                         for (int a = 0; a < oh; a++) {
                             System.arraycopy(out, src + a * wq, y, dst + a * ow, ow);
                         }
                     } else {
-                        float bv = bias[c];
+                        float bv = bias == null ? 0f : bias[c];
                         for (int a = 0; a < oh; a++) {
-                            int o = src + a * wq, d = dst + a * ow;
-                            for (int j = 0; j < ow; j++) {
-                                y[d + j] = out[o + j] + bv;
-                            }
+                            ElementwiseKernels.biasResidualRelu(out, src + a * wq, bv, residual, dst + a * ow, relu, y,
+                                    dst + a * ow, ow);
                         }
                     }
                 }

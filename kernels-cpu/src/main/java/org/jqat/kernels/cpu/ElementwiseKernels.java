@@ -33,6 +33,28 @@ final class ElementwiseKernels {
         }
     }
 
+    /**
+     * A convolution's epilogue on one output row: {@code y[yOff+i] = relu?(src[sOff+i] + bias +
+     * residual[rOff+i])} for i in [0, n), in that order of operations (the unfused kernels' order);
+     * residual may be null.
+     */
+    static void biasResidualRelu(float[] src, int sOff, float bias, float[] residual, int rOff, boolean relu, float[] y,
+                                 int yOff, int n) {
+        // Rows are short (8 to 32 values on CIFAR maps): the tail runs masked rather than scalar,
+        // where a data-dependent ReLU branch would mispredict on every other value.
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector v = FloatVector.fromArray(S, src, sOff + i, m).add(bias);
+            if (residual != null) {
+                v = v.add(FloatVector.fromArray(S, residual, rOff + i, m));
+            }
+            if (relu) {
+                v = FloatVector.zero(S).blend(v, v.compare(VectorOperators.GT, 0f)); // as the RELU op: NaN and -0 give 0
+            }
+            v.intoArray(y, yOff + i, m);
+        }
+    }
+
     /** y[yOff+i] += a·x[xOff+i] for i in [0, n) (multiply then add, as the scalar loops). */
     static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n) {
         int i = 0;

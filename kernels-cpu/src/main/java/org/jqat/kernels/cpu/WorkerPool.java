@@ -12,7 +12,8 @@ import org.jqat.core.Threads;
  * claims fewer parts; results stay deterministic because each part's arithmetic depends only on
  * its index, never on which thread ran it. Idle workers block on a monitor rather than spin: on
  * a shared 2-vCPU box a spinning worker steals the very core the caller needs. A loop started
- * from inside a part (or while another thread owns the pool) runs inline on the calling thread.
+ * from inside a part (or while another thread owns the pool, or from a part of
+ * {@link Threads#parallelFor}, which already keeps every thread busy) runs inline on the calling thread.
  *
  * <p>The size is read at the start of each loop ({@link Threads#count()} for the shared pool), so
  * an application's {@code Threads.set(n)} takes effect from the next op: missing workers are
@@ -76,7 +77,7 @@ final class WorkerPool {
         }
         int threads = threads();
         if (count == 1 || threads == 1 || owner.isHeldByCurrentThread() || Thread.currentThread() instanceof Worker
-                || !owner.tryLock()) {
+                || Threads.insideParallelLoop() || !owner.tryLock()) {
             for (int p = 0; p < count; p++) {
                 body.run(p);
             }

@@ -1,6 +1,7 @@
 package org.jqat.kernels.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,6 +22,29 @@ class WorkerPoolTest {
             for (int p = 0; p < 37; p++) {
                 assertEquals(1, hits.get(p), "part " + p);
             }
+        }
+    }
+
+    @Test
+    void loopsStartedFromPartsOfThreadsParallelForRunInline() {
+        int before = org.jqat.core.Threads.count();
+        try {
+            org.jqat.core.Threads.set(2);
+            WorkerPool pool = new WorkerPool(2);
+            AtomicIntegerArray foreign = new AtomicIntegerArray(1);
+            org.jqat.core.Threads.parallelFor(6, i -> {
+                assertTrue(org.jqat.core.Threads.insideParallelLoop(), "part " + i);
+                Thread self = Thread.currentThread();
+                pool.run(4, p -> {
+                    if (Thread.currentThread() != self) {
+                        foreign.incrementAndGet(0);
+                    }
+                });
+            });
+            assertEquals(0, foreign.get(0), "parts handed to the pool's workers from inside a parallel loop");
+            assertFalse(org.jqat.core.Threads.insideParallelLoop(), "the caller is outside the loop once it returns");
+        } finally {
+            org.jqat.core.Threads.set(before);
         }
     }
 
