@@ -150,6 +150,97 @@ def resnet(quant):
     result("resnet20_lsq4_step" if quant else "resnet20_fp32_step", 128 / best, "img/s")
 
 
+class BlockA(nn.Module):
+    """The CIFAR basic block with He et al.'s option-A shortcut (subsample, zero channels), as jqat's CifarResNet."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.c1, self.b1, self.r1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()
+        self.c2, self.b2, self.r2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()
+        self.pad = (cout - cin) // 2 if stride != 1 or cin != cout else -1
+
+    def forward(self, x):
+        o = self.b2(self.c2(self.r1(self.b1(self.c1(x)))))
+        s = x if self.pad < 0 else F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.pad, self.pad))
+        return self.r2(o + s)
+
+
+class ResNet20A(nn.Module):
+    """ResNet-20 with option-A shortcuts: the network of jqat's inference rows (QuantResNet20)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem, self.bn, self.relu = nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU()
+        layers, cin = [], 16
+        for stage in range(3):
+            cout = 16 << stage
+            for b in range(3):
+                layers.append(BlockA(cin, cout, 2 if stage > 0 and b == 0 else 1))
+                cin = cout
+        self.layers = nn.Sequential(*layers)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        h = self.layers(self.relu(self.bn(self.stem(x))))
+        return self.fc(F.adaptive_avg_pool2d(h, 1).flatten(1))
+
+
+def infer_time(model, batch):
+    x = torch.randn(batch, 3, 32, 32)
+    with torch.no_grad():
+        for _ in range(3):
+            model(x)
+        reps, warm = (400, 100) if batch == 1 else (25, 5)
+        return best_time(lambda: model(x), reps=reps, warm=warm)
+
+
+def infer():
+    """ResNet-20 eval at batch 1 and 128: FP32 eager, TorchScript-frozen and optimize_for_inference
+    (conv-BN folding, oneDNN blocked layout); int8 static quantization (FX graph mode) on every
+    quantized engine this PyTorch offers. The plain rows are the best FP32 and the best int8. Eager
+    runs first: building the scripted and quantized models changes global state that slowed eager
+    six-fold when it ran after them (Debian's 1.13)."""
+    import copy
+    torch.set_num_threads(2)
+    net = ResNet20A()
+    net.train()
+    with torch.no_grad():
+        for _ in range(3):
+            net(torch.randn(64, 3, 32, 32))
+    net.eval()
+    best = {}
+
+    def record(kind, name, batch, model):
+        v = batch / infer_time(model, batch)
+        result(f"torch_{kind}_{name}_b{batch}", v, "img/s")
+        best[(kind, batch)] = max(best.get((kind, batch), 0.0), v)
+
+    for batch in (1, 128):
+        record("fp32", "eager", batch, net)
+    scripted = {
+        "jit_freeze": torch.jit.freeze(torch.jit.script(copy.deepcopy(net).eval())),
+        "optimize_for_inference": torch.jit.optimize_for_inference(torch.jit.script(copy.deepcopy(net).eval())),
+    }
+    for name, model in scripted.items():
+        for batch in (1, 128):
+            record("fp32", name, batch, model)
+    from torch.ao.quantization import get_default_qconfig_mapping
+    from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
+    for engine in ("onednn", "qnnpack", "fbgemm", "x86"):
+        if engine not in torch.backends.quantized.supported_engines:
+            continue
+        torch.backends.quantized.engine = engine
+        prepared = prepare_fx(copy.deepcopy(net).eval(), get_default_qconfig_mapping(engine), (torch.randn(1, 3, 32, 32),))
+        with torch.no_grad():
+            for _ in range(4):
+                prepared(torch.randn(32, 3, 32, 32))
+        quantized = convert_fx(prepared)
+        for batch in (1, 128):
+            record("int8", engine, batch, quantized)
+    for (kind, batch), v in sorted(best.items()):
+        result(f"resnet20_infer_{kind}_b{batch}", v, "img/s")
+
+
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "all"
     print(f"# torch {torch.__version__}, {torch.backends.mkldnn.is_available() and 'oneDNN' or 'no oneDNN'}",
@@ -163,3 +254,5 @@ if __name__ == "__main__":
     if what in ("resnet", "all"):
         resnet(False)
         resnet(True)
+    if what in ("infer", "all"):
+        infer()

@@ -16,6 +16,7 @@ trap 'rm -rf "$out"' EXIT
   "$JAVA" "${JOPTS[@]}" -Djqat.threads=2 org.jqat.bench.SideBySide sgemm 2>/dev/null
   "$JAVA" "${JOPTS[@]}" -Djqat.threads=2 org.jqat.bench.SideBySide fakequant 2>/dev/null
   "$JAVA" "${JOPTS[@]}" -Djqat.threads=2 org.jqat.bench.SideBySide resnet 2>/dev/null
+  "$JAVA" "${JOPTS[@]}" -Djqat.threads=2 org.jqat.bench.SideBySide infer 2>/dev/null
 } | grep '^RESULT' > "$out/jqat"
 
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
@@ -38,3 +39,9 @@ while read -r _ name value unit; do
   fi
   printf '%-22s %12s %12s %8s  %s\n' "$name" "$value" "$tv" "$ratio" "$unit"
 done < "$out/jqat"
+# PyTorch-only rows (its separate inference paths and int8 engines; the paired rows above take the best of them)
+while read -r _ name value unit; do
+  if ! awk -v n="$name" '$2 == n { found = 1 } END { exit !found }' "$out/jqat"; then
+    printf '%-22s %12s %12s %8s  %s\n' "$name" "-" "$value" "-" "$unit"
+  fi
+done < "$out/torch"

@@ -4,16 +4,18 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import org.jqat.core.Autograd;
 import org.jqat.core.Rng;
 import org.jqat.core.Tensor;
+import org.jqat.nn.infer.Inference;
+import org.jqat.nn.infer.InferenceModel;
 import org.jqat.nn.zoo.CifarResNet;
 import org.jqat.qat.export.QatExport;
 import org.jqat.qat.infer.IntModel;
 import org.openjdk.jmh.annotations.*;
 
 /**
- * ResNet-20 inference on 32×32 images: the FP32 model on the cpu backend ({@code bits = 32}) against
+ * ResNet-20 inference on 32×32 images: the FP32 model on the cpu backend through
+ * {@link Inference#optimize} (batch norm folded, fused epilogues; {@code bits = 32}) against
  * the integer engine running the LSQ W{@code bits}A{@code bits} export of the same network. Time
  * per batch; images/s = batch / time.
  */
@@ -30,12 +32,14 @@ public class IntInferenceBench {
     public int batch;
 
     private CifarResNet fp;
+    private InferenceModel fast;
     private IntModel integer;
     private Tensor images;
 
     @Setup
     public void setup() throws IOException {
         fp = QuantResNet20.floatModel();
+        fast = Inference.optimize(fp);
         if (bits != 32) {
             Path dir = Files.createTempDirectory("jqat-int-bench");
             Path file = dir.resolve("resnet20-w" + bits + ".safetensors");
@@ -53,8 +57,6 @@ public class IntInferenceBench {
         if (integer != null) {
             return integer.logits(images);
         }
-        try (var ng = Autograd.noGrad()) {
-            return fp.forward(images);
-        }
+        return fast.forward(images);
     }
 }

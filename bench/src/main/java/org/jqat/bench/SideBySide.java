@@ -9,6 +9,11 @@ import org.jqat.core.backend.BitMask;
 import org.jqat.core.backend.FakeQuantShape;
 import org.jqat.core.backend.HeapStorage;
 import org.jqat.core.backend.Storage;
+import org.jqat.nn.infer.Inference;
+import org.jqat.nn.infer.InferenceModel;
+import org.jqat.nn.zoo.CifarResNet;
+import org.jqat.qat.export.QatExport;
+import org.jqat.qat.infer.IntModel;
 
 /**
  * The jqat half of {@code bench/side-by-side.sh}: runs one named workload with warm-up and prints
@@ -32,6 +37,9 @@ public final class SideBySide {
         if (what.equals("resnet") || what.equals("all")) {
             resnet(false);
             resnet(true);
+        }
+        if (what.equals("infer") || what.equals("all")) {
+            infer();
         }
     }
 
@@ -82,6 +90,60 @@ public final class SideBySide {
         result("fakequant16M_ms", best * 1e3, "ms");
         result("fakequant16M_GBps", bytes / best / 1e9, "GB/s");
         result("copy16M_GBps", n * 8.0 / bestCopy / 1e9, "GB/s");
+    }
+
+    /**
+     * ResNet-20 (option A) inference at batch 1 and 128: the float model through
+     * {@link Inference#optimize} (batch norm folded, fused epilogues) and the integer engine on the
+     * LSQ W8A8/W4A4/W2A2 exports of the same network ({@link QuantResNet20}). Best time of several
+     * calls, as pytorch_side.py times its models.
+     */
+    private static void infer() {
+        CifarResNet fp = QuantResNet20.floatModel();
+        InferenceModel fast = Inference.optimize(fp);
+        for (int batch : new int[] {1, 128}) {
+            Tensor images = Tensor.randn(new Rng(23), batch, 3, 32, 32);
+            result("resnet20_infer_fp32_b" + batch, batch / bestSeconds(batch, () -> fast.forward(images)), "img/s");
+        }
+        for (int bits : new int[] {8, 4, 2}) {
+            IntModel integer = exported(fp, bits);
+            for (int batch : new int[] {1, 128}) {
+                Tensor images = Tensor.randn(new Rng(23), batch, 3, 32, 32);
+                String name = bits == 8 ? "resnet20_infer_int8_b" + batch : "resnet20_infer_w" + bits + "a" + bits + "_b" + batch;
+                result(name, batch / bestSeconds(batch, () -> integer.logits(images)), "img/s");
+            }
+        }
+    }
+
+    /** The integer engine on the LSQ W{bits}A{bits} export of fp. */
+    private static IntModel exported(CifarResNet fp, int bits) {
+        try {
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("jqat-side-by-side");
+            java.nio.file.Path file = dir.resolve("resnet20-w" + bits + ".safetensors");
+            CifarResNet q = QuantResNet20.lsq(fp, bits);
+            QatExport.export(q, file);
+            IntModel m = IntModel.load(file, q);
+            java.nio.file.Files.delete(file);
+            java.nio.file.Files.delete(dir);
+            return m;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Best wall time of one call after warm-up: many calls at batch 1, fewer at large batches. */
+    private static double bestSeconds(int batch, Runnable call) {
+        int reps = batch == 1 ? 400 : 25, warm = batch == 1 ? 100 : 5;
+        double best = Double.MAX_VALUE;
+        for (int i = 0; i < reps; i++) {
+            long t = System.nanoTime();
+            call.run();
+            double sec = (System.nanoTime() - t) / 1e9;
+            if (i >= warm) {
+                best = Math.min(best, sec);
+            }
+        }
+        return best;
     }
 
     private static void resnet(boolean lsq) {

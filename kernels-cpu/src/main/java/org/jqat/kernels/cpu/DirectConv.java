@@ -133,6 +133,8 @@ final class DirectConv {
                             } else if (sw == 1) {
                                 FakeQuantKernels.quantizeRow(x, row + lo + px - pw, dst, d + lo, hi - lo,
                                         q.step(), q.beta(), q.qmin(), q.qmax());
+                            } else if (q == null) {
+                                ElementwiseKernels.gatherStrided(x, row + px + lo * sw - pw, sw, dst, d + lo, hi - lo);
                             } else {
                                 for (int j = lo, ix = px + lo * sw - pw; j < hi; j++, ix += sw) {
                                     float v = x[row + ix];

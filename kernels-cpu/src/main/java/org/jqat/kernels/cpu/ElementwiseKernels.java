@@ -55,6 +55,35 @@ final class ElementwiseKernels {
         }
     }
 
+    /** Lane i of a vector gathers element {@code i·stride} (index maps for strides 2 and 3). */
+    private static final int[][] STRIDED_LANES = {null, null, stridedLanes(2), stridedLanes(3)};
+
+    private static int[] stridedLanes(int stride) {
+        int[] m = new int[L];
+        for (int i = 0; i < L; i++) {
+            m[i] = i * stride;
+        }
+        return m;
+    }
+
+    /**
+     * {@code dst[dOff + j] = src[sOff + j·stride]} for j in [0, n): the subsampled rows of strided
+     * convolutions' input planes. Strides 2 and 3 gather a vector at a time.
+     */
+    static void gatherStrided(float[] src, int sOff, int stride, float[] dst, int dOff, int n) {
+        int j = 0;
+        if (stride < STRIDED_LANES.length && STRIDED_LANES[stride] != null) {
+            int[] map = STRIDED_LANES[stride];
+            // the last source index a full vector reads must stay inside the row: (j + L − 1)·stride < n·stride
+            for (int bound = S.loopBound(n); j < bound; j += L) {
+                FloatVector.fromArray(S, src, sOff + j * stride, map, 0).intoArray(dst, dOff + j);
+            }
+        }
+        for (; j < n; j++) {
+            dst[dOff + j] = src[sOff + j * stride];
+        }
+    }
+
     /** y[yOff+i] += a·x[xOff+i] for i in [0, n) (multiply then add, as the scalar loops). */
     static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n) {
         int i = 0;

@@ -12,6 +12,25 @@ import org.junit.jupiter.api.Test;
 class ElementwiseTest {
 
     @Test
+    void stridedGatherTakesEveryStrideThElement() {
+        Random r = new Random(43);
+        for (int stride = 1; stride <= 4; stride++) {
+            for (int n : TAIL_SIZES) {
+                int off = r.nextInt(5);
+                float[] src = randn(r, off + n * stride + 3);
+                float[] dst = new float[n + 2];
+                ElementwiseKernels.gatherStrided(src, off, stride, dst, 1, n);
+                for (int j = 0; j < n; j++) {
+                    org.junit.jupiter.api.Assertions.assertEquals(src[off + j * stride], dst[1 + j],
+                            "stride " + stride + " n " + n + " j " + j);
+                }
+                org.junit.jupiter.api.Assertions.assertEquals(0f, dst[0]);
+                org.junit.jupiter.api.Assertions.assertEquals(0f, dst[n + 1]);
+            }
+        }
+    }
+
+    @Test
     void unaryForwardAndBackwardBitExact() {
         Random r = new Random(41);
         for (int n : TAIL_SIZES) {
