@@ -28,7 +28,7 @@ else
   : > "$out/torch"
 fi
 
-printf '%-22s %12s %12s %8s  %s\n' workload jqat pytorch ratio unit
+printf '%-40s %12s %12s %8s  %s\n' workload jqat pytorch ratio unit
 while read -r _ name value unit; do
   tv=$(awk -v n="$name" '$2 == n { print $3 }' "$out/torch")
   if [[ -n "$tv" ]]; then
@@ -37,11 +37,11 @@ while read -r _ name value unit; do
   else
     tv="-"; ratio="-"
   fi
-  printf '%-22s %12s %12s %8s  %s\n' "$name" "$value" "$tv" "$ratio" "$unit"
+  printf '%-40s %12s %12s %8s  %s\n' "$name" "$value" "$tv" "$ratio" "$unit"
 done < "$out/jqat"
 # PyTorch-only rows (its separate inference paths and int8 engines; the paired rows above take the best of them)
 while read -r _ name value unit; do
   if ! awk -v n="$name" '$2 == n { found = 1 } END { exit !found }' "$out/jqat"; then
-    printf '%-22s %12s %12s %8s  %s\n' "$name" "-" "$value" "-" "$unit"
+    printf '%-40s %12s %12s %8s  %s\n' "$name" "-" "$value" "-" "$unit"
   fi
 done < "$out/torch"

@@ -10,11 +10,15 @@ import org.jqat.core.backend.Conv2dShape;
  * <p>Each image is copied once into zero-padded planes laid out so that every kernel tap reads a
  * contiguous window: output position {@code q = oy·Wq + ox} of tap k reads
  * {@code planes[q + offset[k]]}. With stride s the padded input is split into s×s phase planes
- * (every s-th row and column), which keeps the windows contiguous. Positions with {@code ox ≥ OW}
- * are computed on the padded width and dropped when the result is copied out (a few percent of
- * extra work on 32- and 16-wide maps). The forward pass is then a register-blocked product of
- * packed weights by these windows ({@link OffsetKernels#forwardTile}), accumulating over all taps
- * in registers and storing each output tile once.
+ * (every s-th row and column), which keeps the windows contiguous. The forward pass is then a
+ * register-blocked product of packed weights by these windows, accumulating over all taps in
+ * registers and storing each output tile once. When output rows are whole vectors (OW a multiple
+ * of the lane count: the 32- and 16-wide maps) each tile takes two row vectors and stores them
+ * straight into the output ({@link OffsetKernels#forwardStoreTile}); otherwise (8-wide maps under
+ * 16 lanes) tiles run along the padded width, positions with {@code ox ≥ OW} are computed and
+ * dropped, and the result is copied out ({@link OffsetKernels#forwardTile}). Measured on whole
+ * ResNet-20 inference, storing straight was 10–12% faster (49 against 55 ms at batch 128,
+ * interleaved in one JVM, 2026-11-30).
  *
  * <p>The data gradient is the transposed convolution. It is split by output phase (the residue
  * of the input coordinate modulo the stride): within one phase only a fixed subset of taps
@@ -205,6 +209,11 @@ final class DirectConv {
             }
             for (int g = 0; g < s.groups(); g++) {
                 p.build(x, (n * s.cIn() + g * cig) * hw, planes, 0, q, bordersZero);
+                if (ow % L == 0) {
+                    storeTiles(p, packed, g, blocks, planes, y, (n * s.cOut() + g * cog) * ohw, cog, g * cog, bias, residual,
+                            relu);
+                    continue;
+                }
                 for (int b = 0; b < blocks; b++) {
                     int aOff = (g * blocks + b) * taps * MR;
                     for (int q0 = 0; q0 < qn; q0 += NR) {
@@ -228,6 +237,34 @@ final class DirectConv {
                 }
             }
         });
+    }
+
+    /**
+     * The output of one image-group when its rows are whole vectors ({@code OW % L == 0}): tiles of
+     * two output vectors taken in row order (two halves of a row, or two rows, or the last vector
+     * twice when their count is odd) are stored straight into y, so neither the padded columns are
+     * computed nor the accumulators copied out; the epilogue then runs over each channel's plane
+     * while it is still in cache.
+     */
+    private static void storeTiles(Planes p, float[] packed, int g, int blocks, float[] planes, float[] y, int yOff,
+                                   int cog, int c0, float[] bias, float[] residual, boolean relu) {
+        int taps = p.offsets().length, ow = p.s().outW(), ohw = p.s().outH() * ow, wq = p.wq();
+        int perRow = ow / L, vectors = p.s().outH() * perRow;
+        for (int b = 0; b < blocks; b++) {
+            int aOff = (g * blocks + b) * taps * MR, rows = Math.min(MR, cog - b * MR), yb = yOff + b * MR * ohw;
+            for (int t = 0; t < vectors; t += 2) {
+                int u = Math.min(t + 1, vectors - 1);
+                int a0 = t / perRow, j0 = (t % perRow) * L, a1 = u / perRow, j1 = (u % perRow) * L;
+                OffsetKernels.forwardStoreTile(taps, packed, aOff, p.offsets(), planes, a0 * wq + j0, a1 * wq + j1,
+                        y, yb + a0 * ow + j0, yb + a1 * ow + j1, ohw, rows);
+            }
+        }
+        if (bias != null || residual != null || relu) {
+            for (int co = 0; co < cog; co++) {
+                int d = yOff + co * ohw;
+                ElementwiseKernels.biasResidualRelu(y, d, bias == null ? 0f : bias[c0 + co], residual, d, relu, y, d, ohw);
+            }
+        }
     }
 
     // ---- data gradient --------------------------------------------------------------------

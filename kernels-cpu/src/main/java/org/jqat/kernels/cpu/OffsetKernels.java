@@ -94,6 +94,81 @@ final class OffsetKernels {
     }
 
     /**
+     * A forward tile stored straight into the output: MR output channels × two vectors of output
+     * positions, each vector read from its own place in the planes ({@code p0}, {@code p1}: valid
+     * positions of one row each, no padded columns) and stored to its own place in y ({@code y0},
+     * {@code y1}; channel r at {@code + r·ldy}, for r < rows only):
+     * {@code y = Σ_k ap[aOff + k·MR + r]·planes[p + offsets[k] + j]}. The accumulators never pass
+     * through a scratch buffer.
+     */
+    static void forwardStoreTile(int taps, float[] ap, int aOff, int[] offsets, float[] planes, int p0, int p1,
+                                 float[] y, int y0, int y1, int ldy, int rows) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        FloatVector c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+        for (int k = 0; k < taps; k++) {
+            int o = offsets[k], ai = aOff + k * MR;
+            FloatVector b0 = FloatVector.fromArray(S, planes, p0 + o);
+            FloatVector b1 = FloatVector.fromArray(S, planes, p1 + o);
+            FloatVector a = FloatVector.broadcast(S, ap[ai]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = a.fma(b0, c30);
+            c31 = a.fma(b1, c31);
+            a = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = a.fma(b0, c40);
+            c41 = a.fma(b1, c41);
+            a = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = a.fma(b0, c50);
+            c51 = a.fma(b1, c51);
+            a = FloatVector.broadcast(S, ap[ai + 6]);
+            c60 = a.fma(b0, c60);
+            c61 = a.fma(b1, c61);
+            a = FloatVector.broadcast(S, ap[ai + 7]);
+            c70 = a.fma(b0, c70);
+            c71 = a.fma(b1, c71);
+        }
+        // Channels past `rows` (the zero-padded tail of the last block) are not stored.
+        c00.intoArray(y, y0);
+        c01.intoArray(y, y1);
+        if (rows > 1) {
+            c10.intoArray(y, y0 + ldy);
+            c11.intoArray(y, y1 + ldy);
+        }
+        if (rows > 2) {
+            c20.intoArray(y, y0 + 2 * ldy);
+            c21.intoArray(y, y1 + 2 * ldy);
+        }
+        if (rows > 3) {
+            c30.intoArray(y, y0 + 3 * ldy);
+            c31.intoArray(y, y1 + 3 * ldy);
+        }
+        if (rows > 4) {
+            c40.intoArray(y, y0 + 4 * ldy);
+            c41.intoArray(y, y1 + 4 * ldy);
+        }
+        if (rows > 5) {
+            c50.intoArray(y, y0 + 5 * ldy);
+            c51.intoArray(y, y1 + 5 * ldy);
+        }
+        if (rows > 6) {
+            c60.intoArray(y, y0 + 6 * ldy);
+            c61.intoArray(y, y1 + 6 * ldy);
+        }
+        if (rows > 7) {
+            c70.intoArray(y, y0 + 7 * ldy);
+            c71.intoArray(y, y1 + 7 * ldy);
+        }
+    }
+
+    /**
      * Weight-gradient tile: for WM output channels × WN taps, adds, over {@code imgs} images i and
      * positions q in [0, len) (a multiple of L),
      * {@code gy[gOff + i·gyStride + r·ldg + q] · planes[i·planeStride + q + offsets[t0 + j]]} into

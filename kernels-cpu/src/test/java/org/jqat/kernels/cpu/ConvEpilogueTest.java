@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
  * The inference convolution with its epilogue ({@code conv2dFused}: bias, residual, ReLU applied
  * as the output is stored) against its definition: on the cpu backend bit for bit the unfused
  * conv2d, residual add and ReLU; against the scalar reference backend within summation tolerance.
- * Shapes cover every route (direct 3×3 stride 1 and 2, 1×1 GEMM with and without subsampling,
+ * Shapes cover every route (direct 3×3 stride 1 and 2, rows of whole vectors stored straight
+ * into the output or through the padded-width tiles, 1×1 GEMM with and without subsampling,
  * depthwise, groups), odd sizes and tails, padding and batch 1.
  */
 class ConvEpilogueTest {
@@ -30,6 +31,14 @@ class ConvEpilogueTest {
         {2, 6, 8, 8, 6, 3, 1, 1, 6},
         {2, 6, 8, 8, 9, 3, 1, 1, 3},
         {5, 64, 8, 8, 64, 3, 1, 1, 1},
+        // rows of whole vectors (16, 32, 48 wide, for 8- and 16-lane species): tiles stored straight
+        // into the output; odd vector counts, channel tails, stride 2 and groups
+        {2, 5, 16, 16, 13, 3, 1, 1, 1},
+        {1, 3, 15, 32, 11, 3, 1, 1, 1},
+        {2, 4, 7, 48, 9, 3, 1, 1, 1},
+        {2, 6, 33, 32, 10, 3, 2, 1, 1},
+        {2, 8, 16, 16, 12, 3, 1, 1, 2},
+        {1, 2, 17, 34, 3, 3, 1, 0, 1},
     };
 
     @Test
