@@ -249,21 +249,33 @@ final class DirectConv {
     private static void storeTiles(Planes p, float[] packed, int g, int blocks, float[] planes, float[] y, int yOff,
                                    int cog, int c0, float[] bias, float[] residual, boolean relu) {
         int taps = p.offsets().length, ow = p.s().outW(), ohw = p.s().outH() * ow, wq = p.wq();
-        int perRow = ow / L, vectors = p.s().outH() * perRow;
         for (int b = 0; b < blocks; b++) {
-            int aOff = (g * blocks + b) * taps * MR, rows = Math.min(MR, cog - b * MR), yb = yOff + b * MR * ohw;
-            for (int t = 0; t < vectors; t += 2) {
-                int u = Math.min(t + 1, vectors - 1);
-                int a0 = t / perRow, j0 = (t % perRow) * L, a1 = u / perRow, j1 = (u % perRow) * L;
-                OffsetKernels.forwardStoreTile(taps, packed, aOff, p.offsets(), planes, a0 * wq + j0, a1 * wq + j1,
-                        y, yb + a0 * ow + j0, yb + a1 * ow + j1, ohw, rows);
-            }
+            int aOff = (g * blocks + b) * taps * MR;
+            storeRowTiles(taps, packed, aOff, p.offsets(), planes, wq, p.s().outH(), ow, y, yOff + b * MR * ohw, ohw,
+                    Math.min(MR, cog - b * MR));
         }
         if (bias != null || residual != null || relu) {
             for (int co = 0; co < cog; co++) {
                 int d = yOff + co * ohw;
                 ElementwiseKernels.biasResidualRelu(y, d, bias == null ? 0f : bias[c0 + co], residual, d, relu, y, d, ohw);
             }
+        }
+    }
+
+    /**
+     * One block of MR channels of an {@code rows × cols} output whose rows are whole vectors
+     * (cols a multiple of L), read from planes of row stride {@code ldp}: tiles of two vectors in
+     * row order (two parts of a row, or of two rows; the last vector twice when their count is
+     * odd), each stored straight into {@code y[yOff + r·ldy + row·cols + col]} for r < channels.
+     */
+    private static void storeRowTiles(int taps, float[] packed, int aOff, int[] offsets, float[] planes, int ldp, int rows,
+                                      int cols, float[] y, int yOff, int ldy, int channels) {
+        int perRow = cols / L, vectors = rows * perRow;
+        for (int t = 0; t < vectors; t += 2) {
+            int u = Math.min(t + 1, vectors - 1);
+            int a0 = t / perRow, j0 = (t % perRow) * L, a1 = u / perRow, j1 = (u % perRow) * L;
+            OffsetKernels.forwardStoreTile(taps, packed, aOff, offsets, planes, a0 * ldp + j0, a1 * ldp + j1,
+                    y, yOff + a0 * cols + j0, yOff + a1 * cols + j1, ldy, channels);
         }
     }
 
@@ -360,6 +372,15 @@ final class DirectConv {
                     }
                     int taps = ph.offsets().length;
                     int qn = roundUp(ph.rows() * wg, NR);
+                    if (phases.length == 1 && taps > 0 && wd % L == 0) {
+                        // stride 1: the phase is the whole input gradient; whole-vector rows go straight into gx
+                        for (int b = 0; b < blocks; b++) {
+                            int aOff = (g * blocks + b) * taps * MR;
+                            storeRowTiles(taps, ph.packed(), aOff, ph.offsets(), planes, wg, h, wd, gx, gxOff + b * MR * hw,
+                                    hw, Math.min(MR, cig - b * MR));
+                        }
+                        continue;
+                    }
                     if (taps == 0) {
                         Arrays.fill(out, 0, blocks * MR * qn, 0f);
                     } else {
