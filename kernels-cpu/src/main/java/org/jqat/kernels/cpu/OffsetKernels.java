@@ -168,6 +168,90 @@ final class OffsetKernels {
         }
     }
 
+    /** Output positions per channel tile. */
+    static final int CP = 6;
+    /** Output channels per channel tile (four vectors). */
+    static final int CC = 4 * L;
+
+    /**
+     * A channel tile, vectorized over output channels for maps too narrow for position vectors:
+     * CP output positions (planes positions {@code p0..p5}) × CC output channels (from {@code co0}
+     * of the tap-major weights {@code wt[k·ldw + co]}), accumulated over all taps;
+     * {@code out[outOff + i·CC + c] = Σ_k wt[k·ldw + co0 + c] · planes[p_i + offsets[k]]}. Each tap
+     * loads four weight vectors and broadcasts six input values: 24 FMAs for 10 loads.
+     */
+    static void channelTile(int taps, float[] wt, int co0, int ldw, int[] offsets, float[] planes, int p0, int p1, int p2,
+                            int p3, int p4, int p5, float[] out, int outOff) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        FloatVector c40 = c00, c41 = c00, c42 = c00, c43 = c00, c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+        for (int k = 0; k < taps; k++) {
+            int o = offsets[k], wi = k * ldw + co0;
+            FloatVector w0 = FloatVector.fromArray(S, wt, wi), w1 = FloatVector.fromArray(S, wt, wi + L);
+            FloatVector w2 = FloatVector.fromArray(S, wt, wi + 2 * L), w3 = FloatVector.fromArray(S, wt, wi + 3 * L);
+            FloatVector x = FloatVector.broadcast(S, planes[p0 + o]);
+            c00 = w0.fma(x, c00);
+            c01 = w1.fma(x, c01);
+            c02 = w2.fma(x, c02);
+            c03 = w3.fma(x, c03);
+            x = FloatVector.broadcast(S, planes[p1 + o]);
+            c10 = w0.fma(x, c10);
+            c11 = w1.fma(x, c11);
+            c12 = w2.fma(x, c12);
+            c13 = w3.fma(x, c13);
+            x = FloatVector.broadcast(S, planes[p2 + o]);
+            c20 = w0.fma(x, c20);
+            c21 = w1.fma(x, c21);
+            c22 = w2.fma(x, c22);
+            c23 = w3.fma(x, c23);
+            x = FloatVector.broadcast(S, planes[p3 + o]);
+            c30 = w0.fma(x, c30);
+            c31 = w1.fma(x, c31);
+            c32 = w2.fma(x, c32);
+            c33 = w3.fma(x, c33);
+            x = FloatVector.broadcast(S, planes[p4 + o]);
+            c40 = w0.fma(x, c40);
+            c41 = w1.fma(x, c41);
+            c42 = w2.fma(x, c42);
+            c43 = w3.fma(x, c43);
+            x = FloatVector.broadcast(S, planes[p5 + o]);
+            c50 = w0.fma(x, c50);
+            c51 = w1.fma(x, c51);
+            c52 = w2.fma(x, c52);
+            c53 = w3.fma(x, c53);
+        }
+        int d = outOff;
+        c00.intoArray(out, d);
+        c01.intoArray(out, d + L);
+        c02.intoArray(out, d + 2 * L);
+        c03.intoArray(out, d + 3 * L);
+        d += CC;
+        c10.intoArray(out, d);
+        c11.intoArray(out, d + L);
+        c12.intoArray(out, d + 2 * L);
+        c13.intoArray(out, d + 3 * L);
+        d += CC;
+        c20.intoArray(out, d);
+        c21.intoArray(out, d + L);
+        c22.intoArray(out, d + 2 * L);
+        c23.intoArray(out, d + 3 * L);
+        d += CC;
+        c30.intoArray(out, d);
+        c31.intoArray(out, d + L);
+        c32.intoArray(out, d + 2 * L);
+        c33.intoArray(out, d + 3 * L);
+        d += CC;
+        c40.intoArray(out, d);
+        c41.intoArray(out, d + L);
+        c42.intoArray(out, d + 2 * L);
+        c43.intoArray(out, d + 3 * L);
+        d += CC;
+        c50.intoArray(out, d);
+        c51.intoArray(out, d + L);
+        c52.intoArray(out, d + 2 * L);
+        c53.intoArray(out, d + 3 * L);
+    }
+
     /**
      * Weight-gradient tile: for WM output channels × WN taps, adds, over {@code imgs} images i and
      * positions q in [0, len) (a multiple of L),

@@ -39,6 +39,11 @@ class ConvEpilogueTest {
         {2, 6, 33, 32, 10, 3, 2, 1, 1},
         {2, 8, 16, 16, 12, 3, 1, 1, 2},
         {1, 2, 17, 34, 3, 3, 1, 0, 1},
+        // narrow maps with channels in multiples of 64: tiles vectorized over output channels
+        {3, 64, 8, 8, 64, 3, 1, 1, 1},
+        {2, 7, 5, 9, 128, 3, 1, 1, 1},
+        {2, 32, 16, 14, 64, 3, 2, 1, 1},
+        {1, 64, 3, 3, 64, 3, 1, 1, 1},
     };
 
     @Test
