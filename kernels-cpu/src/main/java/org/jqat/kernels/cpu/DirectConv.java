@@ -18,9 +18,12 @@ import org.jqat.core.backend.Conv2dShape;
  * 16 lanes) with output channels in multiples of 64 run tiles vectorized over output channels
  * instead ({@link OffsetKernels#channelTile}: six positions × 64 channels, the weights tap-major),
  * transposed into the output; the rest run tiles along the padded width, compute and drop the
- * positions with {@code ox ≥ OW}, and copy the result out ({@link OffsetKernels#forwardTile}). Measured on whole
- * ResNet-20 inference, storing straight was 10–12% faster (49 against 55 ms at batch 128,
- * interleaved in one JVM, 2026-11-30).
+ * positions with {@code ox ≥ OW}, and copy the result out ({@link OffsetKernels#forwardTile}).
+ * Measured on whole ResNet-20 inference at batch 128, interleaved in one JVM (2026-11-30): storing
+ * rows straight was 10–12% faster (49 against 55 ms), channel tiles on the 8-wide stage another
+ * 9–12% (54 against 60–62 ms, a slower hour of the host). Channel tiles for the data gradient of
+ * the 8-wide stage made the training step 2–4% slower (240 against 231 ms, 201 against 196), so it
+ * keeps the padded-width tiles.
  *
  * <p>The data gradient is the transposed convolution. It is split by output phase (the residue
  * of the input coordinate modulo the stride): within one phase only a fixed subset of taps
@@ -213,7 +216,8 @@ final class DirectConv {
             for (int g = 0; g < s.groups(); g++) {
                 p.build(x, (n * s.cIn() + g * cig) * hw, planes, 0, q, bordersZero);
                 if (channelTiles) {
-                    channelTiles(p, packed, planes, out, y, n * s.cOut() * ohw, cog, bias, residual, relu);
+                    channelTiles(taps, p.offsets(), packed, planes, wq, oh, ow, cog, out, y, n * s.cOut() * ohw);
+                    epilogue(y, n * s.cOut() * ohw, cog, 0, ohw, bias, residual, relu);
                     continue;
                 }
                 if (ow % L == 0) {
@@ -262,38 +266,42 @@ final class DirectConv {
     }
 
     /**
-     * The output of one image on maps whose rows are not whole vectors (8-wide maps under 16
-     * lanes), when the channels come in multiples of {@link OffsetKernels#CC}: tiles vectorized
-     * over output channels take CP valid output positions each (no padded columns, no rounding
-     * of a row to vectors), write them position-major to {@code out}, and are transposed into
-     * y; the epilogue then runs over each channel's plane.
+     * An {@code rows × cols} output (all its {@code channels}, a multiple of
+     * {@link OffsetKernels#CC}) computed by tiles vectorized over output channels, for maps too
+     * narrow for position vectors: each tile takes CP valid positions (planes row stride
+     * {@code ldp}; no padded columns, no rounding of a row to vectors), writes them position-major
+     * to {@code out}, and is transposed into {@code y[yOff + c·rows·cols + q]}.
      */
-    private static void channelTiles(Planes p, float[] wt, float[] planes, float[] out, float[] y, int yOff, int cout,
-                                     float[] bias, float[] residual, boolean relu) {
-        int taps = p.offsets().length, ow = p.s().outW(), ohw = p.s().outH() * ow, wq = p.wq();
-        int cp = OffsetKernels.CP, cc = OffsetKernels.CC;
+    private static void channelTiles(int taps, int[] offsets, float[] wt, float[] planes, int ldp, int rows, int cols,
+                                     int channels, float[] out, float[] y, int yOff) {
+        int size = rows * cols, cp = OffsetKernels.CP, cc = OffsetKernels.CC;
         int[] base = new int[cp];
-        for (int co0 = 0; co0 < cout; co0 += cc) {
-            for (int q0 = 0; q0 < ohw; q0 += cp) {
+        for (int co0 = 0; co0 < channels; co0 += cc) {
+            for (int q0 = 0; q0 < size; q0 += cp) {
                 for (int i = 0; i < cp; i++) {
-                    int q = Math.min(q0 + i, ohw - 1); // the last tile repeats its last position
-                    base[i] = (q / ow) * wq + q % ow;
+                    int q = Math.min(q0 + i, size - 1); // the last tile repeats its last position
+                    base[i] = (q / cols) * ldp + q % cols;
                 }
-                OffsetKernels.channelTile(taps, wt, co0, cout, p.offsets(), planes, base[0], base[1], base[2], base[3],
+                OffsetKernels.channelTile(taps, wt, co0, channels, offsets, planes, base[0], base[1], base[2], base[3],
                         base[4], base[5], out, 0);
-                int valid = Math.min(cp, ohw - q0);
+                int valid = Math.min(cp, size - q0);
                 for (int c = 0; c < cc; c++) {
-                    int d = yOff + (co0 + c) * ohw + q0;
+                    int d = yOff + (co0 + c) * size + q0;
                     for (int i = 0; i < valid; i++) {
                         y[d + i] = out[i * cc + c];
                     }
                 }
             }
         }
+    }
+
+    /** The forward epilogue over each channel's plane of one image: {@code y = relu?(y + bias + residual)}. */
+    private static void epilogue(float[] y, int yOff, int channels, int c0, int size, float[] bias, float[] residual,
+                                 boolean relu) {
         if (bias != null || residual != null || relu) {
-            for (int co = 0; co < cout; co++) {
-                int d = yOff + co * ohw;
-                ElementwiseKernels.biasResidualRelu(y, d, bias == null ? 0f : bias[co], residual, d, relu, y, d, ohw);
+            for (int co = 0; co < channels; co++) {
+                int d = yOff + co * size;
+                ElementwiseKernels.biasResidualRelu(y, d, bias == null ? 0f : bias[c0 + co], residual, d, relu, y, d, size);
             }
         }
     }
@@ -313,12 +321,7 @@ final class DirectConv {
             storeRowTiles(taps, packed, aOff, p.offsets(), planes, wq, p.s().outH(), ow, y, yOff + b * MR * ohw, ohw,
                     Math.min(MR, cog - b * MR));
         }
-        if (bias != null || residual != null || relu) {
-            for (int co = 0; co < cog; co++) {
-                int d = yOff + co * ohw;
-                ElementwiseKernels.biasResidualRelu(y, d, bias == null ? 0f : bias[c0 + co], residual, d, relu, y, d, ohw);
-            }
-        }
+        epilogue(y, yOff, cog, c0, ohw, bias, residual, relu);
     }
 
     /**
