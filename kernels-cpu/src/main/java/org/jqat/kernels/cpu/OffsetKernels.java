@@ -23,7 +23,7 @@ final class OffsetKernels {
     /** Output channels per weight-gradient tile. */
     static final int WM = 4;
     /** Taps per weight-gradient tile. */
-    static final int WN = 6;
+    static final int WN = 4;
 
     private OffsetKernels() {
     }
@@ -266,21 +266,16 @@ final class OffsetKernels {
         int a0 = accOff, a1 = a0 + rowL, a2 = a1 + rowL, a3 = a2 + rowL;
         FloatVector s00 = FloatVector.fromArray(S, acc, a0), s01 = FloatVector.fromArray(S, acc, a0 + L);
         FloatVector s02 = FloatVector.fromArray(S, acc, a0 + 2 * L), s03 = FloatVector.fromArray(S, acc, a0 + 3 * L);
-        FloatVector s04 = FloatVector.fromArray(S, acc, a0 + 4 * L), s05 = FloatVector.fromArray(S, acc, a0 + 5 * L);
         FloatVector s10 = FloatVector.fromArray(S, acc, a1), s11 = FloatVector.fromArray(S, acc, a1 + L);
         FloatVector s12 = FloatVector.fromArray(S, acc, a1 + 2 * L), s13 = FloatVector.fromArray(S, acc, a1 + 3 * L);
-        FloatVector s14 = FloatVector.fromArray(S, acc, a1 + 4 * L), s15 = FloatVector.fromArray(S, acc, a1 + 5 * L);
         FloatVector s20 = FloatVector.fromArray(S, acc, a2), s21 = FloatVector.fromArray(S, acc, a2 + L);
         FloatVector s22 = FloatVector.fromArray(S, acc, a2 + 2 * L), s23 = FloatVector.fromArray(S, acc, a2 + 3 * L);
-        FloatVector s24 = FloatVector.fromArray(S, acc, a2 + 4 * L), s25 = FloatVector.fromArray(S, acc, a2 + 5 * L);
         FloatVector s30 = FloatVector.fromArray(S, acc, a3), s31 = FloatVector.fromArray(S, acc, a3 + L);
         FloatVector s32 = FloatVector.fromArray(S, acc, a3 + 2 * L), s33 = FloatVector.fromArray(S, acc, a3 + 3 * L);
-        FloatVector s34 = FloatVector.fromArray(S, acc, a3 + 4 * L), s35 = FloatVector.fromArray(S, acc, a3 + 5 * L);
         for (int i = 0; i < imgs; i++) {
             int g0 = gOff + i * gyStride, g1 = g0 + ldg, g2 = g1 + ldg, g3 = g2 + ldg;
             int pOff = i * planeStride;
-            int o0 = pOff + offsets[t0], o1 = pOff + offsets[t0 + 1], o2 = pOff + offsets[t0 + 2];
-            int o3 = pOff + offsets[t0 + 3], o4 = pOff + offsets[t0 + 4], o5 = pOff + offsets[t0 + 5];
+            int o0 = pOff + offsets[t0], o1 = pOff + offsets[t0 + 1], o2 = pOff + offsets[t0 + 2], o3 = pOff + offsets[t0 + 3];
             for (int q = 0; q < len; q += L) {
                 FloatVector y0 = FloatVector.fromArray(S, gy, g0 + q);
                 FloatVector y1 = FloatVector.fromArray(S, gy, g1 + q);
@@ -306,41 +301,23 @@ final class OffsetKernels {
                 s13 = y1.fma(x, s13);
                 s23 = y2.fma(x, s23);
                 s33 = y3.fma(x, s33);
-                x = FloatVector.fromArray(S, planes, o4 + q);
-                s04 = y0.fma(x, s04);
-                s14 = y1.fma(x, s14);
-                s24 = y2.fma(x, s24);
-                s34 = y3.fma(x, s34);
-                x = FloatVector.fromArray(S, planes, o5 + q);
-                s05 = y0.fma(x, s05);
-                s15 = y1.fma(x, s15);
-                s25 = y2.fma(x, s25);
-                s35 = y3.fma(x, s35);
             }
         }
         s00.intoArray(acc, a0);
         s01.intoArray(acc, a0 + L);
         s02.intoArray(acc, a0 + 2 * L);
         s03.intoArray(acc, a0 + 3 * L);
-        s04.intoArray(acc, a0 + 4 * L);
-        s05.intoArray(acc, a0 + 5 * L);
         s10.intoArray(acc, a1);
         s11.intoArray(acc, a1 + L);
         s12.intoArray(acc, a1 + 2 * L);
         s13.intoArray(acc, a1 + 3 * L);
-        s14.intoArray(acc, a1 + 4 * L);
-        s15.intoArray(acc, a1 + 5 * L);
         s20.intoArray(acc, a2);
         s21.intoArray(acc, a2 + L);
         s22.intoArray(acc, a2 + 2 * L);
         s23.intoArray(acc, a2 + 3 * L);
-        s24.intoArray(acc, a2 + 4 * L);
-        s25.intoArray(acc, a2 + 5 * L);
         s30.intoArray(acc, a3);
         s31.intoArray(acc, a3 + L);
         s32.intoArray(acc, a3 + 2 * L);
         s33.intoArray(acc, a3 + 3 * L);
-        s34.intoArray(acc, a3 + 4 * L);
-        s35.intoArray(acc, a3 + 5 * L);
     }
 }
