@@ -8,6 +8,7 @@ import org.jqat.core.Rng;
 import org.jqat.core.Tensor;
 import org.jqat.core.io.SafetensorsFile;
 import org.jqat.nn.infer.Inference;
+import org.jqat.nn.infer.InferenceModel;
 import org.jqat.nn.zoo.CifarResNet;
 
 /**
@@ -36,12 +37,15 @@ public final class PytorchWeights {
         try (var ng = Autograd.noGrad()) {
             got = model.forward(x).toFloatArray();
         }
-        // For serving: batch norm folded into the convolutions, no autograd graph, memory recycled
-        float[] fast = Inference.optimize(model).forward(x).toFloatArray();
+        // [snippet:serving]
+        InferenceModel fast = Inference.optimize(model); // a copy: model itself is untouched
+        Tensor served = fast.forward(x);                   // no graph; intermediates recycled
+        // [/snippet]
+        float[] fastLogits = served.toFloatArray();
         float[] want = expected.toFloatArray();
         double max = 0;
         for (int i = 0; i < got.length; i++) {
-            max = Math.max(max, Math.max(Math.abs(got[i] - want[i]), Math.abs(fast[i] - want[i])));
+            max = Math.max(max, Math.max(Math.abs(got[i] - want[i]), Math.abs(fastLogits[i] - want[i])));
         }
         System.out.println("max |logit diff| vs PyTorch (eval model and Inference.optimize): " + max);
         return max;
