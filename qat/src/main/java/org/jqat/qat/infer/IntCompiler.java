@@ -78,7 +78,8 @@ final class IntCompiler {
     private record Layer(IntConv conv, LayerWeights w) {
     }
 
-    private Layer intLayer(String name, Module layer) {
+    /** The layer's integer conv; {@code in}, its input grid, bounds the products ({@link Accumulation}). */
+    private Layer intLayer(String name, Module layer, ActGrid in) {
         int rows;
         int inC;
         int k;
@@ -101,7 +102,7 @@ final class IntCompiler {
         }
         LayerWeights w = LayerWeights.read(file, name, rows, inC * k * k);
         weightBytes += w.codes().bytes();
-        return new Layer(new IntConv(name, w.codes(), inC, k, stride, pad, simd), w);
+        return new Layer(new IntConv(name, w.codes(), inC, k, stride, pad, in.codeMin(), in.codeMax(), simd), w);
     }
 
     /** Per output channel {gain, shift}: the layer's bias and the following batch norm, folded. */
@@ -163,7 +164,7 @@ final class IntCompiler {
                 if (!codes) {
                     steps.add(Steps.floatToCodes(g, false));
                 }
-                Layer l = intLayer(name, m);
+                Layer l = intLayer(name, m, g);
                 int j = i + 1;
                 BatchNorm2d bn = j < mods.size() && mods.get(j) instanceof BatchNorm2d b ? b : null;
                 if (bn != null) {
@@ -249,7 +250,7 @@ final class IntCompiler {
         if (isInt(conv1)) {
             ActGrid g = inGrid("conv1", conv1);
             steps.add(Steps.floatToCodes(g, false));
-            Layer l = intLayer("conv1", conv1);
+            Layer l = intLayer("conv1", conv1, g);
             Requant q = requant(l, g, fold(conv1, bn1, l.conv().outChannels()), stream, 0, 0, Integer.MAX_VALUE);
             steps.add(Steps.conv(l.conv(), q, null, stream, "int32 stream (bn1, relu folded)"));
         } else {
@@ -265,7 +266,7 @@ final class IntCompiler {
         }
         steps.add(Steps.avgPool("avgpool", fcGrid));
         if (fcGrid != null) {
-            Layer l = intLayer("fc", fc);
+            Layer l = intLayer("fc", fc, fcGrid);
             steps.add(Steps.convToFloat(l.conv(), fcGrid, l.w().scale(), fold(fc, null, l.conv().outChannels())[0],
                     fold(fc, null, l.conv().outChannels())[1]));
         } else {
@@ -291,8 +292,8 @@ final class IntCompiler {
         Module c2 = need(b, name, "conv2");
         ActGrid g1 = inGrid(name + ".conv1", c1);
         ActGrid g2 = inGrid(name + ".conv2", c2);
-        Layer l1 = intLayer(name + ".conv1", c1);
-        Layer l2 = intLayer(name + ".conv2", c2);
+        Layer l1 = intLayer(name + ".conv1", c1, g1);
+        Layer l2 = intLayer(name + ".conv2", c2, g2);
         int inC = ((Conv2d) c1).inChannels;
         int c = l2.conv().outChannels();
         Requant toCodes1 = Steps.streamToCodes(inScale, g1, inC);
@@ -316,7 +317,7 @@ final class IntCompiler {
                 throw new IllegalArgumentException("integer inference: layer " + dn + " is not quantized (run with --quantize-shortcuts)");
             }
             gd = inGrid(dn, dc);
-            Layer ld = intLayer(dn, dc);
+            Layer ld = intLayer(dn, dc, gd);
             convD = ld.conv();
             toCodesD = Steps.streamToCodes(inScale, gd, inC);
             rqD = requant(ld, gd, fold(dc, (BatchNorm2d) ds.child("1"), c), outScale, 0, Integer.MIN_VALUE, Integer.MAX_VALUE);

@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.jqat.core.Tensor;
-import org.jqat.core.Threads;
 import org.jqat.core.backend.VectorApi;
 import org.jqat.nn.Module;
 
@@ -57,31 +56,32 @@ public final class IntModel {
 
     /** Logits of one image {@code [c][h][w]} (normalised as in training). */
     public float[] logits(float[] image, int c, int h, int w) {
-        Act a = Act.floats(c, h, w, image);
-        for (Step s : steps) {
-            a = s.apply(a);
-        }
-        return a.fl() != null ? a.fl() : Steps.dequantize(a).fl();
+        return run(Act.floats(1, c, h, w, image));
     }
 
-    /** Logits of a batch {@code [N, C, H, W]}: {@code [N, classes]}. */
+    /**
+     * Logits of a batch {@code [N, C, H, W]}: {@code [N, classes]}. The whole batch goes through
+     * each layer at once; the layers split their work over {@code org.jqat.core.Threads.count()}
+     * threads, and the logits do not depend on that count. Safe to call from several threads at
+     * once (a call's state is its own; scratch buffers are per thread).
+     */
     public Tensor logits(Tensor batch) {
         int[] s = batch.shape();
         if (s.length != 4) {
             throw new IllegalArgumentException("integer inference: expects [N, C, H, W] images, got " + java.util.Arrays.toString(s));
         }
-        float[] x = batch.contiguous().toFloatArray();
-        int per = s[1] * s[2] * s[3];
-        float[][] out = new float[s[0]][];
-        // One image per part, on org.jqat.core.Threads.count() threads (each image's arithmetic is its own).
-        Threads.parallelFor(s[0], n ->
-                out[n] = logits(java.util.Arrays.copyOfRange(x, n * per, (n + 1) * per), s[1], s[2], s[3]));
-        int classes = out.length == 0 ? 0 : out[0].length;
-        float[] flat = new float[s[0] * classes];
-        for (int n = 0; n < s[0]; n++) {
-            System.arraycopy(out[n], 0, flat, n * classes, classes);
+        float[] out = run(Act.floats(s[0], s[1], s[2], s[3], batch.contiguous().toFloatArray()));
+        return Tensor.of(out, s[0], s[0] == 0 ? 0 : out.length / s[0]);
+    }
+
+    private float[] run(Act a) {
+        if (a.n() == 0) {
+            return new float[0];
         }
-        return Tensor.of(flat, s[0], classes);
+        for (Step s : steps) {
+            a = s.apply(a);
+        }
+        return a.fl() != null ? a.fl() : Steps.dequantize(a).fl();
     }
 
     /** The predicted class of every image of a batch {@code [N, C, H, W]}. */

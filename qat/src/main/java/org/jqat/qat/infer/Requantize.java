@@ -17,29 +17,59 @@ public final class Requantize {
 
     /** SIMD: {@code out[r·n + j] = (byte) q.apply(r, acc[r·n + j])}. */
     public static void toCodes(int[] acc, int rows, int n, Requant q, byte[] out) {
-        Simd.toCodes(acc, rows, n, q, out);
+        toCodes(acc, 0, rows, n, q, out, 0);
+    }
+
+    /** As {@link #toCodes(int[], int, int, Requant, byte[])} on {@code acc[from..]} into {@code out[to..]} (one image of a batch). */
+    public static void toCodes(int[] acc, int from, int rows, int n, Requant q, byte[] out, int to) {
+        Simd.toCodes(acc, from, rows, n, q, out, to);
     }
 
     /** Scalar twin of {@link #toCodes}. */
     public static void toCodesScalar(int[] acc, int rows, int n, Requant q, byte[] out) {
+        toCodesScalar(acc, 0, rows, n, q, out, 0);
+    }
+
+    public static void toCodesScalar(int[] acc, int from, int rows, int n, Requant q, byte[] out, int to) {
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < n; j++) {
-                out[r * n + j] = (byte) q.apply(r, acc[r * n + j]);
+                out[to + r * n + j] = (byte) q.apply(r, acc[from + r * n + j]);
             }
         }
     }
 
     /** SIMD: {@code out[r·n + j] = q.apply(r, acc[r·n + j])} as int32 (the residual stream). */
     public static void toInts(int[] acc, int rows, int n, Requant q, int[] out) {
-        Simd.toInts(acc, rows, n, q, out);
+        toInts(acc, 0, rows, n, q, out, 0);
+    }
+
+    /** As {@link #toInts(int[], int, int, Requant, int[])} on {@code acc[from..]} into {@code out[to..]}. */
+    public static void toInts(int[] acc, int from, int rows, int n, Requant q, int[] out, int to) {
+        Simd.toInts(acc, from, rows, n, q, out, to);
     }
 
     /** Scalar twin of {@link #toInts}. */
     public static void toIntsScalar(int[] acc, int rows, int n, Requant q, int[] out) {
+        toIntsScalar(acc, 0, rows, n, q, out, 0);
+    }
+
+    public static void toIntsScalar(int[] acc, int from, int rows, int n, Requant q, int[] out, int to) {
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < n; j++) {
-                out[r * n + j] = q.apply(r, acc[r * n + j]);
+                out[to + r * n + j] = q.apply(r, acc[from + r * n + j]);
             }
+        }
+    }
+
+    /** SIMD: {@code v[off + j] = q.apply(r, v[off + j])} for j < n, in place (a tile row of accumulators). */
+    public static void rowInPlace(int[] v, int off, int n, Requant q, int r) {
+        Simd.rowInPlace(v, off, n, q, r);
+    }
+
+    /** Scalar twin of {@link #rowInPlace}. */
+    public static void rowInPlaceScalar(int[] v, int off, int n, Requant q, int r) {
+        for (int j = off; j < off + n; j++) {
+            v[j] = q.apply(r, v[j]);
         }
     }
 
@@ -64,32 +94,43 @@ public final class Requantize {
             return v.max(q.lo()).min(q.hi());
         }
 
-        static void toCodes(int[] acc, int rows, int n, Requant q, byte[] out) {
+        static void toCodes(int[] acc, int from, int rows, int n, Requant q, byte[] out, int to) {
             int bound = LS.length() == BS.length() ? n - n % LS.length() : 0;
             for (int r = 0; r < rows; r++) {
                 int base = r * n;
                 int j = 0;
                 for (; j < bound; j += LS.length()) {
-                    ByteVector b = (ByteVector) lanes(acc, base + j, q, r).convertShape(VectorOperators.L2B, BS, 0);
-                    b.intoArray(out, base + j);
+                    ByteVector b = (ByteVector) lanes(acc, from + base + j, q, r).convertShape(VectorOperators.L2B, BS, 0);
+                    b.intoArray(out, to + base + j);
                 }
                 for (; j < n; j++) {
-                    out[base + j] = (byte) q.apply(r, acc[base + j]);
+                    out[to + base + j] = (byte) q.apply(r, acc[from + base + j]);
                 }
             }
         }
 
-        static void toInts(int[] acc, int rows, int n, Requant q, int[] out) {
+        static void rowInPlace(int[] v, int off, int n, Requant q, int r) {
+            int j = 0;
+            for (; j + LS.length() <= n; j += LS.length()) {
+                IntVector x = (IntVector) lanes(v, off + j, q, r).convertShape(VectorOperators.L2I, IS, 0);
+                x.intoArray(v, off + j);
+            }
+            for (; j < n; j++) {
+                v[off + j] = q.apply(r, v[off + j]);
+            }
+        }
+
+        static void toInts(int[] acc, int from, int rows, int n, Requant q, int[] out, int to) {
             int bound = n - n % LS.length();
             for (int r = 0; r < rows; r++) {
                 int base = r * n;
                 int j = 0;
                 for (; j < bound; j += LS.length()) {
-                    IntVector v = (IntVector) lanes(acc, base + j, q, r).convertShape(VectorOperators.L2I, IS, 0);
-                    v.intoArray(out, base + j);
+                    IntVector v = (IntVector) lanes(acc, from + base + j, q, r).convertShape(VectorOperators.L2I, IS, 0);
+                    v.intoArray(out, to + base + j);
                 }
                 for (; j < n; j++) {
-                    out[base + j] = q.apply(r, acc[base + j]);
+                    out[to + base + j] = q.apply(r, acc[from + base + j]);
                 }
             }
         }

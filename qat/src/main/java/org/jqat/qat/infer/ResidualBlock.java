@@ -1,5 +1,7 @@
 package org.jqat.qat.infer;
 
+import org.jqat.core.Threads;
+
 /**
  * A CIFAR ResNet basic block on the int32 residual stream:
  * {@code out = max(0, rq2(conv2(rq1(conv1(codes(x))))) + shortcut(x))}.
@@ -54,72 +56,71 @@ final class ResidualBlock implements Step {
         this.simd = simd;
     }
 
-    private Act codes(Act x, Requant q, ActGrid g) {
-        byte[] out = new byte[x.size()];
-        if (simd) {
-            Requantize.toCodes(x.stream(), x.c(), x.h() * x.w(), q, out);
-        } else {
-            Requantize.toCodesScalar(x.stream(), x.c(), x.h() * x.w(), q, out);
+    /** The shortcut branch in the output stream's units, {@code [n][c][oh][ow]}. */
+    private int[] shortcut(Act x, int c, int oh, int ow) {
+        int[] sc = new int[x.n() * c * oh * ow];
+        int per = c * oh * ow;
+        if (convD != null) {
+            Act d = convD.input(Steps.streamToCodes(x, toCodesD, gd, simd));
+            convD.forward(d, Epilogue.stream(rqD, c, oh, ow, null, sc));
+            return sc;
         }
-        return Act.codes(x.c(), x.h(), x.w(), out, g.unsigned(), g.zeroPoint(), g.scale());
+        int xper = x.perImage();
+        if (padStride > 0) {
+            // option A: subsample, zero channels on both sides, rescale
+            int sh = (x.h() + padStride - 1) / padStride;
+            int sw = (x.w() + padStride - 1) / padStride;
+            if (padChannels != c || sh * sw != oh * ow) {
+                throw new IllegalStateException("integer inference: " + name + " shortcut gives " + padChannels + "x" + sh + "x" + sw
+                        + ", main branch " + c + "x" + oh + "x" + ow);
+            }
+            int before = (padChannels - x.c()) / 2;
+            Threads.parallelFor(x.n(), img -> {
+                int[] sub = new int[per];
+                for (int ch = 0; ch < x.c(); ch++) {
+                    for (int y = 0; y < sh; y++) {
+                        for (int xx = 0; xx < sw; xx++) {
+                            sub[((ch + before) * sh + y) * sw + xx] = x.stream()[img * xper + (ch * x.h() + y * padStride) * x.w() + xx * padStride];
+                        }
+                    }
+                }
+                ints(sub, 0, c, sh * sw, identity, sc, img * per);
+            });
+            return sc;
+        }
+        if (xper != per) {
+            throw new IllegalStateException("integer inference: " + name + " shortcut has " + xper + " values per image, main branch " + per);
+        }
+        Threads.parallelFor(x.n(), img -> ints(x.stream(), img * xper, c, oh * ow, identity, sc, img * per));
+        return sc;
     }
 
-    private int[] ints(int[] acc, int rows, int n, Requant q) {
-        int[] out = new int[acc.length];
+    private void ints(int[] in, int from, int rows, int n, Requant q, int[] out, int to) {
         if (simd) {
-            Requantize.toInts(acc, rows, n, q, out);
+            Requantize.toInts(in, from, rows, n, q, out, to);
         } else {
-            Requantize.toIntsScalar(acc, rows, n, q, out);
+            Requantize.toIntsScalar(in, from, rows, n, q, out, to);
         }
-        return out;
     }
 
     @Override
     public Act apply(Act x) {
         x.expect("stream", name);
-        Act a = codes(x, toCodes1, g1);
-        int[] acc1 = conv1.accumulate(a);
+        Act a = conv1.input(Steps.streamToCodes(x, toCodes1, g1, simd));
         int oh = conv1.outH(a);
         int ow = conv1.outW(a);
-        byte[] h = new byte[acc1.length];
-        if (simd) {
-            Requantize.toCodes(acc1, conv1.outChannels(), oh * ow, rq1, h);
-        } else {
-            Requantize.toCodesScalar(acc1, conv1.outChannels(), oh * ow, rq1, h);
-        }
-        Act b = Act.codes(conv1.outChannels(), oh, ow, h, g2.unsigned(), g2.zeroPoint(), g2.scale());
-        int[] acc2 = conv2.accumulate(b);
+        int c1 = conv1.outChannels();
+        byte[] h = new byte[a.n() * c1 * oh * ow];
+        conv1.forward(a, Epilogue.codes(rq1, c1, oh, ow, h));
+        Act b = conv2.input(Act.codes(a.n(), c1, oh, ow, h, g2.unsigned(), g2.zeroPoint(), g2.scale()));
         int c = conv2.outChannels();
-        int p = conv2.outH(b) * conv2.outW(b);
-        int[] main = ints(acc2, c, p, rq2);
-        int[] sc;
-        if (convD != null) {
-            Act d = codes(x, toCodesD, gd);
-            sc = ints(convD.accumulate(d), c, p, rqD);
-        } else if (padStride > 0) {
-            int sh = (x.h() + padStride - 1) / padStride;
-            int sw = (x.w() + padStride - 1) / padStride;
-            int before = (padChannels - x.c()) / 2;
-            int[] sub = new int[padChannels * sh * sw];
-            for (int ch = 0; ch < x.c(); ch++) {
-                for (int y = 0; y < sh; y++) {
-                    for (int xx = 0; xx < sw; xx++) {
-                        sub[((ch + before) * sh + y) * sw + xx] = x.stream()[(ch * x.h() + y * padStride) * x.w() + xx * padStride];
-                    }
-                }
-            }
-            sc = ints(sub, padChannels, sh * sw, identity);
-        } else {
-            sc = ints(x.stream(), x.c(), x.h() * x.w(), identity);
-        }
-        if (sc.length != main.length) {
-            throw new IllegalStateException("integer inference: " + name + " shortcut has " + sc.length + " values, main branch " + main.length);
-        }
-        for (int i = 0; i < main.length; i++) {
-            long v = (long) main[i] + sc[i];
-            main[i] = (int) Math.max(0, Math.min(Integer.MAX_VALUE, v));
-        }
-        return Act.stream(c, conv2.outH(b), conv2.outW(b), main, outScale);
+        int oh2 = conv2.outH(b);
+        int ow2 = conv2.outW(b);
+        int[] sc = shortcut(x, c, oh2, ow2);
+        // conv2's epilogue adds the shortcut and applies the block's ReLU: the main branch is never stored
+        int[] out = new int[sc.length];
+        conv2.forward(b, Epilogue.stream(rq2, c, oh2, ow2, sc, out));
+        return Act.stream(a.n(), c, oh2, ow2, out, outScale);
     }
 
     @Override

@@ -1,6 +1,6 @@
 package org.jqat.qat.infer;
 
-/** One stage of the integer pipeline, applied to one image's activation. */
+/** One stage of the integer pipeline, applied to the activations of a whole batch. */
 interface Step {
     Act apply(Act in);
 

@@ -3,9 +3,10 @@ package org.jqat.qat.infer;
 import java.util.List;
 import org.jqat.core.Autograd;
 import org.jqat.core.Tensor;
+import org.jqat.core.Threads;
 import org.jqat.nn.Module;
 
-/** The small per-image steps: quantize, float layers, pooling, requantize, dequantize. */
+/** The pipeline's steps besides the residual block, each over a whole batch: quantize, float layers, conv, pooling, requantize, dequantize. */
 final class Steps {
     private Steps() {
     }
@@ -16,10 +17,13 @@ final class Steps {
             public Act apply(Act in) {
                 float[] x = in.expect("float", "quantize for " + g.layer()).fl();
                 byte[] out = new byte[x.length];
-                for (int i = 0; i < x.length; i++) {
-                    out[i] = (byte) g.quantize(relu ? Math.max(0f, x[i]) : x[i]);
-                }
-                return Act.codes(in.c(), in.h(), in.w(), out, g.unsigned(), g.zeroPoint(), g.scale());
+                int per = in.perImage();
+                Threads.parallelFor(in.n(), img -> {
+                    for (int i = img * per; i < (img + 1) * per; i++) {
+                        out[i] = (byte) g.quantize(relu ? Math.max(0f, x[i]) : x[i]);
+                    }
+                });
+                return Act.codes(in.n(), in.c(), in.h(), in.w(), out, g.unsigned(), g.zeroPoint(), g.scale());
             }
 
             public String describe() {
@@ -34,10 +38,13 @@ final class Steps {
             public Act apply(Act in) {
                 float[] x = in.expect("float", "stream").fl();
                 int[] out = new int[x.length];
-                for (int i = 0; i < x.length; i++) {
-                    out[i] = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, Math.rint(x[i] / scale)));
-                }
-                return Act.stream(in.c(), in.h(), in.w(), out, scale);
+                int per = in.perImage();
+                Threads.parallelFor(in.n(), img -> {
+                    for (int i = img * per; i < (img + 1) * per; i++) {
+                        out[i] = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, Math.rint(x[i] / scale)));
+                    }
+                });
+                return Act.stream(in.n(), in.c(), in.h(), in.w(), out, scale);
             }
 
             public String describe() {
@@ -46,26 +53,27 @@ final class Steps {
         };
     }
 
-    /** Float modules run by the engine (the full-precision first/last layers), in eval mode. */
+    /** Float modules run by the engine (the full-precision first/last layers) on the whole batch, in eval mode. */
     static Step floatModules(List<String> names, List<Module> modules) {
         return new Step() {
             public Act apply(Act in) {
                 Act a = in.fl() == null ? dequantize(in) : in;
-                Tensor t = Tensor.of(a.fl(), 1, a.c(), a.h(), a.w());
+                int n = a.n();
+                Tensor t = Tensor.of(a.fl(), n, a.c(), a.h(), a.w());
                 try (var ng = Autograd.noGrad()) {
                     for (Module m : modules) {
                         if (t.dim() == 2 && m instanceof org.jqat.nn.layers.Linear == false && !(m instanceof org.jqat.nn.layers.ReLU)
                                 && !(m instanceof org.jqat.nn.layers.Dropout) && !(m instanceof org.jqat.nn.layers.Flatten)) {
-                            t = t.reshape(1, t.numel(), 1, 1);
+                            t = t.reshape(n, t.numel() / n, 1, 1);
                         }
                         if (m instanceof org.jqat.nn.layers.Linear && t.dim() != 2) {
-                            t = t.reshape(1, t.numel());
+                            t = t.reshape(n, t.numel() / n);
                         }
                         t = m.forward(t);
                     }
                 }
                 int[] s = t.shape();
-                return Act.floats(s[1], s.length > 2 ? s[2] : 1, s.length > 3 ? s[3] : 1, t.toFloatArray());
+                return Act.floats(n, s[1], s.length > 2 ? s[2] : 1, s.length > 3 ? s[3] : 1, t.toFloatArray());
             }
 
             public String describe() {
@@ -95,39 +103,30 @@ final class Steps {
                 out[i] = (float) (in.stream()[i] * in.scale());
             }
         }
-        return Act.floats(in.c(), in.h(), in.w(), out);
+        return Act.floats(in.n(), in.c(), in.h(), in.w(), out);
     }
 
-    /** A quantized conv/linear followed by requantization to codes (int8/uint8) or to the int32 stream. */
+    /** A quantized conv/linear with requantization to codes (int8/uint8) or to the int32 stream fused into it. */
     static Step conv(IntConv conv, Requant q, ActGrid next, double streamScale, String what) {
         return new Step() {
             public Act apply(Act in) {
-                Act a = conv.kernel == 1 && in.h() * in.w() > 1 && conv.inChannels == in.size()
-                        ? Act.codes(in.size(), 1, 1, in.codes(), in.unsigned(), in.zeroPoint(), in.scale()) : in;
-                int[] acc = conv.accumulate(a);
+                Act a = conv.input(in);
                 int oh = conv.outH(a);
                 int ow = conv.outW(a);
-                int p = oh * ow;
+                int c = conv.outChannels();
+                int size = a.n() * c * oh * ow;
                 if (next != null) {
-                    byte[] out = new byte[acc.length];
-                    if (conv.simd) {
-                        Requantize.toCodes(acc, conv.outChannels(), p, q, out);
-                    } else {
-                        Requantize.toCodesScalar(acc, conv.outChannels(), p, q, out);
-                    }
-                    return Act.codes(conv.outChannels(), oh, ow, out, next.unsigned(), next.zeroPoint(), next.scale());
+                    byte[] out = new byte[size];
+                    conv.forward(a, Epilogue.codes(q, c, oh, ow, out));
+                    return Act.codes(a.n(), c, oh, ow, out, next.unsigned(), next.zeroPoint(), next.scale());
                 }
-                int[] out = new int[acc.length];
-                if (conv.simd) {
-                    Requantize.toInts(acc, conv.outChannels(), p, q, out);
-                } else {
-                    Requantize.toIntsScalar(acc, conv.outChannels(), p, q, out);
-                }
-                return Act.stream(conv.outChannels(), oh, ow, out, streamScale);
+                int[] out = new int[size];
+                conv.forward(a, Epilogue.stream(q, c, oh, ow, null, out));
+                return Act.stream(a.n(), c, oh, ow, out, streamScale);
             }
 
             public String describe() {
-                return conv.name + ": int conv W" + conv.weights.bits() + " -> " + what;
+                return conv.name + ": int conv W" + conv.weights.bits() + " (" + conv.accumulation.describe() + ") -> " + what;
             }
 
             public long bytes() {
@@ -139,27 +138,25 @@ final class Steps {
     /** A quantized linear/conv whose output goes to float: {@code s_in·s_w·(acc − zp·Σw)·gain + bias}. */
     static Step convToFloat(IntConv conv, ActGrid in, float[] wScale, double[] gain, double[] bias) {
         long[] rowSums = conv.weights.rowSums();
+        int rows = conv.outChannels();
+        double[] m = new double[rows];
+        double[] corr = new double[rows];
+        for (int c = 0; c < rows; c++) {
+            m[c] = in.scale() * wScale[wScale.length == 1 ? 0 : c] * gain[c];
+            corr[c] = (double) in.zeroPoint() * rowSums[c];
+        }
         return new Step() {
             public Act apply(Act x) {
-                Act a = conv.kernel == 1 && x.h() * x.w() > 1 && conv.inChannels == x.size()
-                        ? Act.codes(x.size(), 1, 1, x.codes(), x.unsigned(), x.zeroPoint(), x.scale()) : x;
-                int[] acc = conv.accumulate(a);
+                Act a = conv.input(x);
                 int oh = conv.outH(a);
                 int ow = conv.outW(a);
-                int p = oh * ow;
-                float[] out = new float[acc.length];
-                for (int c = 0; c < conv.outChannels(); c++) {
-                    double m = in.scale() * wScale[wScale.length == 1 ? 0 : c] * gain[c];
-                    double corr = (double) in.zeroPoint() * rowSums[c];
-                    for (int j = 0; j < p; j++) {
-                        out[c * p + j] = (float) ((acc[c * p + j] - corr) * m + bias[c]);
-                    }
-                }
-                return Act.floats(conv.outChannels(), oh, ow, out);
+                float[] out = new float[a.n() * rows * oh * ow];
+                conv.forward(a, Epilogue.floats(m, corr, bias, rows, oh, ow, out));
+                return Act.floats(a.n(), rows, oh, ow, out);
             }
 
             public String describe() {
-                return conv.name + ": int conv W" + conv.weights.bits() + " -> float";
+                return conv.name + ": int conv W" + conv.weights.bits() + " (" + conv.accumulation.describe() + ") -> float";
             }
 
             public long bytes() {
@@ -175,21 +172,23 @@ final class Steps {
                 in.expect("codes", name);
                 int oh = (in.h() - k) / stride + 1;
                 int ow = (in.w() - k) / stride + 1;
-                byte[] out = new byte[in.c() * oh * ow];
-                for (int c = 0; c < in.c(); c++) {
-                    for (int y = 0; y < oh; y++) {
-                        for (int x = 0; x < ow; x++) {
-                            int best = Integer.MIN_VALUE;
-                            for (int i = 0; i < k; i++) {
-                                for (int j = 0; j < k; j++) {
-                                    best = Math.max(best, in.code((c * in.h() + y * stride + i) * in.w() + x * stride + j));
+                byte[] out = new byte[in.n() * in.c() * oh * ow];
+                Threads.parallelFor(in.n(), img -> {
+                    for (int c = img * in.c(); c < (img + 1) * in.c(); c++) {
+                        for (int y = 0; y < oh; y++) {
+                            for (int x = 0; x < ow; x++) {
+                                int best = Integer.MIN_VALUE;
+                                for (int i = 0; i < k; i++) {
+                                    for (int j = 0; j < k; j++) {
+                                        best = Math.max(best, in.code((c * in.h() + y * stride + i) * in.w() + x * stride + j));
+                                    }
                                 }
+                                out[(c * oh + y) * ow + x] = (byte) best;
                             }
-                            out[(c * oh + y) * ow + x] = (byte) best;
                         }
                     }
-                }
-                return Act.codes(in.c(), oh, ow, out, in.unsigned(), in.zeroPoint(), in.scale());
+                });
+                return Act.codes(in.n(), in.c(), oh, ow, out, in.unsigned(), in.zeroPoint(), in.scale());
             }
 
             public String describe() {
@@ -208,7 +207,7 @@ final class Steps {
                         out[i] = (byte) in.zeroPoint();
                     }
                 }
-                return Act.codes(in.c(), in.h(), in.w(), out, in.unsigned(), in.zeroPoint(), in.scale());
+                return Act.codes(in.n(), in.c(), in.h(), in.w(), out, in.unsigned(), in.zeroPoint(), in.scale());
             }
 
             public String describe() {
@@ -226,18 +225,26 @@ final class Steps {
         return Requant.of(m, b, g.codeMin(), g.codeMax());
     }
 
+    /** Requantizes the stream {@code x} to codes of grid {@code g} with {@code q} (one row per channel), image by image on {@link Threads}. */
+    static Act streamToCodes(Act x, Requant q, ActGrid g, boolean simd) {
+        byte[] out = new byte[x.size()];
+        int per = x.perImage();
+        int hw = x.h() * x.w();
+        Threads.parallelFor(x.n(), img -> {
+            if (simd) {
+                Requantize.toCodes(x.stream(), img * per, x.c(), hw, q, out, img * per);
+            } else {
+                Requantize.toCodesScalar(x.stream(), img * per, x.c(), hw, q, out, img * per);
+            }
+        });
+        return Act.codes(x.n(), x.c(), x.h(), x.w(), out, g.unsigned(), g.zeroPoint(), g.scale());
+    }
+
     static Step streamToCodes(ActGrid g, boolean simd) {
         return new Step() {
             public Act apply(Act in) {
                 in.expect("stream", g.layer());
-                Requant q = streamToCodes(in.scale(), g, in.c());
-                byte[] out = new byte[in.size()];
-                if (simd) {
-                    Requantize.toCodes(in.stream(), in.c(), in.h() * in.w(), q, out);
-                } else {
-                    Requantize.toCodesScalar(in.stream(), in.c(), in.h() * in.w(), q, out);
-                }
-                return Act.codes(in.c(), in.h(), in.w(), out, g.unsigned(), g.zeroPoint(), g.scale());
+                return streamToCodes(in, streamToCodes(in.scale(), g, in.c()), g, simd);
             }
 
             public String describe() {
@@ -255,22 +262,23 @@ final class Steps {
             public Act apply(Act in) {
                 in.expect("stream", name);
                 int hw = in.h() * in.w();
+                int planes = in.n() * in.c();
                 if (g == null) {
-                    float[] out = new float[in.c()];
-                    for (int c = 0; c < in.c(); c++) {
+                    float[] out = new float[planes];
+                    for (int c = 0; c < planes; c++) {
                         long s = 0;
                         for (int j = 0; j < hw; j++) {
                             s += in.stream()[c * hw + j];
                         }
                         out[c] = (float) (s * in.scale() / hw);
                     }
-                    return Act.floats(in.c(), 1, 1, out);
+                    return Act.floats(in.n(), in.c(), 1, 1, out);
                 }
                 // channel sums can pass 2^31 (64 values): one double product per channel, rint as the
                 // fake-quantizer (a double carries the long sum exactly and M to 1e-16)
                 double m = in.scale() / (hw * g.scale());
-                byte[] out = new byte[in.c()];
-                for (int c = 0; c < in.c(); c++) {
+                byte[] out = new byte[planes];
+                for (int c = 0; c < planes; c++) {
                     long s = 0;
                     for (int j = 0; j < hw; j++) {
                         s += in.stream()[c * hw + j];
@@ -278,7 +286,7 @@ final class Steps {
                     double q = Math.rint(s * m) + g.zeroPoint();
                     out[c] = (byte) Math.max(g.codeMin(), Math.min(g.codeMax(), q));
                 }
-                return Act.codes(in.c(), 1, 1, out, g.unsigned(), g.zeroPoint(), g.scale());
+                return Act.codes(in.n(), in.c(), 1, 1, out, g.unsigned(), g.zeroPoint(), g.scale());
             }
 
             public String describe() {

@@ -46,6 +46,19 @@ public record WeightCodes(int rows, int cols, int bits, int codeMin, boolean pac
         return s;
     }
 
+    /** The largest |code| of the layer (the codes as held, not the grid: it bounds every product). */
+    public int maxAbs() {
+        int m = 0;
+        byte[] row = new byte[cols];
+        for (int r = 0; r < rows; r++) {
+            rowsScalar(r, 1, row);
+            for (byte v : row) {
+                m = Math.max(m, Math.abs(v));
+            }
+        }
+        return m;
+    }
+
     /** Bytes the codes take in memory. */
     public int bytes() {
         return data.length;

@@ -1,0 +1,49 @@
+package org.jqat.qat.infer;
+
+/**
+ * How a layer's GEMM accumulates, chosen once per layer from its code ranges: in 16-bit lanes
+ * where that is provably exact, else in 32-bit lanes.
+ *
+ * <p>The proof. Every product is {@code w·a} with {@code w} a weight code in {@code [wMin, wMax]}
+ * and {@code a} an input code in {@code [aMin, aMax]} (padding uses the zero point, itself a code
+ * of that range), so {@code |w·a| ≤ P = max(|wMin|, |wMax|)·max(|aMin|, |aMax|)}. A 16-bit lane
+ * that starts at 0 and adds {@code L} products holds at most {@code L·P} in magnitude; with
+ * {@code L = ⌊32767 / P⌋} no product and no partial sum leaves {@code [−32767, 32767]}, so the
+ * 16-bit multiply and add (both modulo 2^16) are exact. After every {@code L} terms the lanes are
+ * widened and added to int32 accumulators, which hold the same exact sum as the int32 path
+ * (|sum| ≤ K·P, far below 2^31 for the layers a byte code can feed: K ≤ 2^16 at P ≤ 2^15).
+ *
+ * <p>W4A4 (weights [−8, 7], unsigned activations [0, 15]): P = 120, L = 273, so a 3×3×64 layer
+ * (K = 576) widens three times. W2A2 ([−2, 1] × [0, 3]): P = 6, L = 5461. W8A8 ([−128, 127] ×
+ * [0, 255]): P = 32640, L = 1: a product fits but no sum of two does, so widening would follow
+ * every multiply; below {@link #MIN_CHUNK} terms the int32 path is used instead.
+ *
+ * @param maxProduct P, the largest |product| the code ranges allow
+ * @param chunk      L, the terms a 16-bit lane may add before widening; 0 for the int32 path
+ */
+record Accumulation(int maxProduct, int chunk) {
+    /** The shortest chunk worth 16-bit lanes: widening costs 4 ops per 2 vectors, so under 4 terms int32 is as fast. */
+    static final int MIN_CHUNK = 4;
+
+    /** The accumulation for weight codes in [wMin, wMax] and input codes in [aMin, aMax]. */
+    static Accumulation of(int wMin, int wMax, int aMin, int aMax) {
+        if (wMin > wMax || aMin > aMax) {
+            throw new IllegalArgumentException("accumulation: empty code range [" + wMin + ", " + wMax + "] x [" + aMin + ", " + aMax + "]");
+        }
+        long p = (long) Math.max(Math.abs(wMin), Math.abs(wMax)) * Math.max(Math.abs(aMin), Math.abs(aMax));
+        if (p > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("accumulation: products up to " + p + " do not fit 32 bits");
+        }
+        long l = p == 0 ? Short.MAX_VALUE : Short.MAX_VALUE / p;
+        return new Accumulation((int) p, l >= MIN_CHUNK ? (int) l : 0);
+    }
+
+    /** Whether the layer accumulates in 16-bit lanes. */
+    boolean shortLanes() {
+        return chunk > 0;
+    }
+
+    String describe() {
+        return shortLanes() ? "int16 x" + chunk : "int32";
+    }
+}

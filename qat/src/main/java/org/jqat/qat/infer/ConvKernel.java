@@ -1,0 +1,204 @@
+package org.jqat.qat.infer;
+
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The register tile of the integer convolution: {@value #ROWS} output channels × {@link #tile()}
+ * output positions,
+ * {@code acc[r·T + j] = Σ_t w[(row0 + r)·K + t] · src[off[t] + o0 + j]}.
+ *
+ * <p>{@code src} holds input codes as shorts and {@code off[t]} says where tap {@code t} of the
+ * first position reads, so one kernel serves both lowerings of {@link IntConv}: padded code
+ * planes (a stride-1 conv reads tap (ci, kh, kw) at {@code ci·plane + kh·pitch + kw}: no im2col
+ * copy) and gathered columns ({@code off[t] = t·columns}). Weights are shorts, rows padded with
+ * zeros to a multiple of {@value #ROWS}.
+ *
+ * <p>{@link #tileShort} multiplies and adds in 16-bit lanes (twice the lanes of int32 or
+ * FP32) for {@code chunk} taps at a time, then widens to int32: exact by {@link Accumulation}'s
+ * bound. {@link #tileInt} is the int32 path for layers where that bound gives no chunk (8-bit
+ * codes). {@link #tileScalar} is the twin both are tested against.
+ */
+final class ConvKernel {
+    /** Output channels per tile: four rows share each activation load. */
+    static final int ROWS = 4;
+
+    private ConvKernel() {
+    }
+
+    /** Output positions per tile (two short vectors: 64 with 512-bit vectors). */
+    static int tile() {
+        return Simd.TILE;
+    }
+
+    /** Scalar twin: the tile of {@code tile} positions, int32 products and sums. */
+    static void tileScalar(short[] w, int row0, int k, short[] src, int[] off, int o0, int tile, int[] acc) {
+        for (int r = 0; r < ROWS; r++) {
+            int wo = (row0 + r) * k;
+            for (int j = 0; j < tile; j++) {
+                int s = 0;
+                for (int t = 0; t < k; t++) {
+                    s += w[wo + t] * src[off[t] + o0 + j];
+                }
+                acc[r * tile + j] = s;
+            }
+        }
+    }
+
+    /** 16-bit lanes, widened to int32 every {@code chunk} taps (exact when chunk·max|w·a| ≤ 32767). */
+    static void tileShort(short[] w, int row0, int k, short[] src, int[] off, int o0, int chunk, int[] acc) {
+        Simd.tileShort(w, row0, k, src, off, o0, chunk, acc);
+    }
+
+    /** int32 lanes throughout. */
+    static void tileInt(short[] w, int row0, int k, short[] src, int[] off, int o0, int[] acc) {
+        Simd.tileInt(w, row0, k, src, off, o0, acc);
+    }
+
+    /**
+     * The Vector API code, in a class of its own: the scalar twins must run on a JVM started
+     * without {@code --add-modules jdk.incubator.vector} (class path), and a class's bytecode is
+     * verified as a whole when it links, loading the vector classes its methods use. This class
+     * links only when a SIMD kernel first runs.
+     */
+    private static final class Simd {
+        static final VectorSpecies<Short> SS = ShortVector.SPECIES_PREFERRED;
+        /** int lanes of the same width: half the short lanes. */
+        static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED.withShape(SS.vectorShape());
+        /** shorts that widen to one int vector. */
+        static final VectorSpecies<Short> HS = ShortVector.SPECIES_64.withShape(VectorShape.forBitSize(IS.length() * 16));
+        static final int TILE = 2 * SS.length();
+
+        static void tileShort(short[] w, int row0, int k, short[] src, int[] off, int o0, int chunk, int[] acc) {
+            int sl = SS.length();
+            int w0 = row0 * k;
+            int w1 = w0 + k;
+            int w2 = w1 + k;
+            int w3 = w2 + k;
+            for (int t0 = 0; t0 < k; t0 += chunk) {
+                int t1 = Math.min(k, t0 + chunk);
+                ShortVector a00 = ShortVector.zero(SS);
+                ShortVector a01 = a00;
+                ShortVector a10 = a00;
+                ShortVector a11 = a00;
+                ShortVector a20 = a00;
+                ShortVector a21 = a00;
+                ShortVector a30 = a00;
+                ShortVector a31 = a00;
+                for (int t = t0; t < t1; t++) {
+                    int s = off[t] + o0;
+                    ShortVector x0 = ShortVector.fromArray(SS, src, s);
+                    ShortVector x1 = ShortVector.fromArray(SS, src, s + sl);
+                    short c0 = w[w0 + t];
+                    short c1 = w[w1 + t];
+                    short c2 = w[w2 + t];
+                    short c3 = w[w3 + t];
+                    a00 = x0.mul(c0).add(a00);
+                    a01 = x1.mul(c0).add(a01);
+                    a10 = x0.mul(c1).add(a10);
+                    a11 = x1.mul(c1).add(a11);
+                    a20 = x0.mul(c2).add(a20);
+                    a21 = x1.mul(c2).add(a21);
+                    a30 = x0.mul(c3).add(a30);
+                    a31 = x1.mul(c3).add(a31);
+                }
+                boolean first = t0 == 0;
+                widen(a00, acc, 0, first);
+                widen(a01, acc, sl, first);
+                widen(a10, acc, TILE, first);
+                widen(a11, acc, TILE + sl, first);
+                widen(a20, acc, 2 * TILE, first);
+                widen(a21, acc, 2 * TILE + sl, first);
+                widen(a30, acc, 3 * TILE, first);
+                widen(a31, acc, 3 * TILE + sl, first);
+            }
+        }
+
+        /** acc[at..at+lanes) (+)= the short lanes sign-extended to int. */
+        private static void widen(ShortVector v, int[] acc, int at, boolean first) {
+            IntVector lo = (IntVector) v.convertShape(VectorOperators.S2I, IS, 0);
+            IntVector hi = (IntVector) v.convertShape(VectorOperators.S2I, IS, 1);
+            int il = IS.length();
+            if (!first) {
+                lo = lo.add(IntVector.fromArray(IS, acc, at));
+                hi = hi.add(IntVector.fromArray(IS, acc, at + il));
+            }
+            lo.intoArray(acc, at);
+            hi.intoArray(acc, at + il);
+        }
+
+        static void tileInt(short[] w, int row0, int k, short[] src, int[] off, int o0, int[] acc) {
+            int il = IS.length();
+            int w0 = row0 * k;
+            int w1 = w0 + k;
+            int w2 = w1 + k;
+            int w3 = w2 + k;
+            IntVector a00 = IntVector.zero(IS);
+            IntVector a01 = a00;
+            IntVector a02 = a00;
+            IntVector a03 = a00;
+            IntVector a10 = a00;
+            IntVector a11 = a00;
+            IntVector a12 = a00;
+            IntVector a13 = a00;
+            IntVector a20 = a00;
+            IntVector a21 = a00;
+            IntVector a22 = a00;
+            IntVector a23 = a00;
+            IntVector a30 = a00;
+            IntVector a31 = a00;
+            IntVector a32 = a00;
+            IntVector a33 = a00;
+            for (int t = 0; t < k; t++) {
+                int s = off[t] + o0;
+                IntVector x0 = load(src, s);
+                IntVector x1 = load(src, s + il);
+                IntVector x2 = load(src, s + 2 * il);
+                IntVector x3 = load(src, s + 3 * il);
+                int c = w[w0 + t];
+                a00 = x0.mul(c).add(a00);
+                a01 = x1.mul(c).add(a01);
+                a02 = x2.mul(c).add(a02);
+                a03 = x3.mul(c).add(a03);
+                c = w[w1 + t];
+                a10 = x0.mul(c).add(a10);
+                a11 = x1.mul(c).add(a11);
+                a12 = x2.mul(c).add(a12);
+                a13 = x3.mul(c).add(a13);
+                c = w[w2 + t];
+                a20 = x0.mul(c).add(a20);
+                a21 = x1.mul(c).add(a21);
+                a22 = x2.mul(c).add(a22);
+                a23 = x3.mul(c).add(a23);
+                c = w[w3 + t];
+                a30 = x0.mul(c).add(a30);
+                a31 = x1.mul(c).add(a31);
+                a32 = x2.mul(c).add(a32);
+                a33 = x3.mul(c).add(a33);
+            }
+            a00.intoArray(acc, 0);
+            a01.intoArray(acc, il);
+            a02.intoArray(acc, 2 * il);
+            a03.intoArray(acc, 3 * il);
+            a10.intoArray(acc, TILE);
+            a11.intoArray(acc, TILE + il);
+            a12.intoArray(acc, TILE + 2 * il);
+            a13.intoArray(acc, TILE + 3 * il);
+            a20.intoArray(acc, 2 * TILE);
+            a21.intoArray(acc, 2 * TILE + il);
+            a22.intoArray(acc, 2 * TILE + 2 * il);
+            a23.intoArray(acc, 2 * TILE + 3 * il);
+            a30.intoArray(acc, 3 * TILE);
+            a31.intoArray(acc, 3 * TILE + il);
+            a32.intoArray(acc, 3 * TILE + 2 * il);
+            a33.intoArray(acc, 3 * TILE + 3 * il);
+        }
+
+        private static IntVector load(short[] src, int at) {
+            return (IntVector) ShortVector.fromArray(HS, src, at).convertShape(VectorOperators.S2I, IS, 0);
+        }
+    }
+}
