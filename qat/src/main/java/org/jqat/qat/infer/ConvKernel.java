@@ -1,7 +1,9 @@
 package org.jqat.qat.infer;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -58,6 +60,19 @@ final class ConvKernel {
         Simd.tileInt(w, row0, k, src, off, o0, acc);
     }
 
+    /** Scalar twin of {@link #widen}: {@code dst[to + j] = code(src[from + j])} for j < n. */
+    static void widenScalar(byte[] src, int from, boolean unsigned, short[] dst, int to, int n) {
+        int mask = unsigned ? 0xFF : -1;
+        for (int j = 0; j < n; j++) {
+            dst[to + j] = (short) (src[from + j] & mask);
+        }
+    }
+
+    /** Byte codes (unsigned 0..255 or signed) to shorts, SIMD: how code planes and weights reach the kernels. */
+    static void widen(byte[] src, int from, boolean unsigned, short[] dst, int to, int n) {
+        Simd.widen(src, from, unsigned, dst, to, n);
+    }
+
     /**
      * The Vector API code, in a class of its own: the scalar twins must run on a JVM started
      * without {@code --add-modules jdk.incubator.vector} (class path), and a class's bytecode is
@@ -72,62 +87,89 @@ final class ConvKernel {
         static final VectorSpecies<Short> HS = ShortVector.SPECIES_64.withShape(VectorShape.forBitSize(IS.length() * 16));
         static final int TILE = 2 * SS.length();
 
+        /** bytes that widen to one short vector. */
+        static final VectorSpecies<Byte> BS = ByteVector.SPECIES_64.withShape(VectorShape.forBitSize(SS.length() * 8));
+
+        static void widen(byte[] src, int from, boolean unsigned, short[] dst, int to, int n) {
+            VectorOperators.Conversion<Byte, Short> c = unsigned ? VectorOperators.ZERO_EXTEND_B2S : VectorOperators.B2S;
+            int j = 0;
+            for (; j + SS.length() <= n; j += SS.length()) {
+                ((ShortVector) ByteVector.fromArray(BS, src, from + j).convertShape(c, SS, 0)).intoArray(dst, to + j);
+            }
+            if (j < n) {
+                VectorMask<Byte> mb = BS.indexInRange(j, n);
+                ((ShortVector) ByteVector.fromArray(BS, src, from + j, mb).convertShape(c, SS, 0)).intoArray(dst, to + j, mb.cast(SS));
+            }
+        }
+
         static void tileShort(short[] w, int row0, int k, short[] src, int[] off, int o0, int chunk, int[] acc) {
+            // the chunk loop and the widening stay out of the multiply loop's method: a small
+            // method is what C2 compiles with every vector op intrinsified
+            short[] part = PART.get();
+            for (int t0 = 0; t0 < k; t0 += chunk) {
+                chunk(w, row0, k, src, off, o0, t0, Math.min(k, t0 + chunk), part);
+                widenAdd(part, acc, t0 == 0);
+            }
+        }
+
+        private static final ThreadLocal<short[]> PART = ThreadLocal.withInitial(() -> new short[ROWS * TILE]);
+
+        /** part[r·T + j] = Σ_{t0 ≤ t < t1} w[row0 + r][t]·src[off[t] + o0 + j] in 16-bit lanes. */
+        private static void chunk(short[] w, int row0, int k, short[] src, int[] off, int o0, int t0, int t1, short[] part) {
             int sl = SS.length();
             int w0 = row0 * k;
             int w1 = w0 + k;
             int w2 = w1 + k;
             int w3 = w2 + k;
-            for (int t0 = 0; t0 < k; t0 += chunk) {
-                int t1 = Math.min(k, t0 + chunk);
-                ShortVector a00 = ShortVector.zero(SS);
-                ShortVector a01 = a00;
-                ShortVector a10 = a00;
-                ShortVector a11 = a00;
-                ShortVector a20 = a00;
-                ShortVector a21 = a00;
-                ShortVector a30 = a00;
-                ShortVector a31 = a00;
-                for (int t = t0; t < t1; t++) {
-                    int s = off[t] + o0;
-                    ShortVector x0 = ShortVector.fromArray(SS, src, s);
-                    ShortVector x1 = ShortVector.fromArray(SS, src, s + sl);
-                    short c0 = w[w0 + t];
-                    short c1 = w[w1 + t];
-                    short c2 = w[w2 + t];
-                    short c3 = w[w3 + t];
-                    a00 = x0.mul(c0).add(a00);
-                    a01 = x1.mul(c0).add(a01);
-                    a10 = x0.mul(c1).add(a10);
-                    a11 = x1.mul(c1).add(a11);
-                    a20 = x0.mul(c2).add(a20);
-                    a21 = x1.mul(c2).add(a21);
-                    a30 = x0.mul(c3).add(a30);
-                    a31 = x1.mul(c3).add(a31);
-                }
-                boolean first = t0 == 0;
-                widen(a00, acc, 0, first);
-                widen(a01, acc, sl, first);
-                widen(a10, acc, TILE, first);
-                widen(a11, acc, TILE + sl, first);
-                widen(a20, acc, 2 * TILE, first);
-                widen(a21, acc, 2 * TILE + sl, first);
-                widen(a30, acc, 3 * TILE, first);
-                widen(a31, acc, 3 * TILE + sl, first);
+            ShortVector a00 = ShortVector.zero(SS);
+            ShortVector a01 = a00;
+            ShortVector a10 = a00;
+            ShortVector a11 = a00;
+            ShortVector a20 = a00;
+            ShortVector a21 = a00;
+            ShortVector a30 = a00;
+            ShortVector a31 = a00;
+            for (int t = t0; t < t1; t++) {
+                int s = off[t] + o0;
+                ShortVector x0 = ShortVector.fromArray(SS, src, s);
+                ShortVector x1 = ShortVector.fromArray(SS, src, s + sl);
+                short c0 = w[w0 + t];
+                short c1 = w[w1 + t];
+                short c2 = w[w2 + t];
+                short c3 = w[w3 + t];
+                a00 = x0.mul(c0).add(a00);
+                a01 = x1.mul(c0).add(a01);
+                a10 = x0.mul(c1).add(a10);
+                a11 = x1.mul(c1).add(a11);
+                a20 = x0.mul(c2).add(a20);
+                a21 = x1.mul(c2).add(a21);
+                a30 = x0.mul(c3).add(a30);
+                a31 = x1.mul(c3).add(a31);
             }
+            a00.intoArray(part, 0);
+            a01.intoArray(part, sl);
+            a10.intoArray(part, TILE);
+            a11.intoArray(part, TILE + sl);
+            a20.intoArray(part, 2 * TILE);
+            a21.intoArray(part, 2 * TILE + sl);
+            a30.intoArray(part, 3 * TILE);
+            a31.intoArray(part, 3 * TILE + sl);
         }
 
-        /** acc[at..at+lanes) (+)= the short lanes sign-extended to int. */
-        private static void widen(ShortVector v, int[] acc, int at, boolean first) {
-            IntVector lo = (IntVector) v.convertShape(VectorOperators.S2I, IS, 0);
-            IntVector hi = (IntVector) v.convertShape(VectorOperators.S2I, IS, 1);
+        /** acc (+)= part, sign-extended to int. */
+        private static void widenAdd(short[] part, int[] acc, boolean first) {
             int il = IS.length();
-            if (!first) {
-                lo = lo.add(IntVector.fromArray(IS, acc, at));
-                hi = hi.add(IntVector.fromArray(IS, acc, at + il));
+            for (int j = 0; j < ROWS * TILE; j += SS.length()) {
+                ShortVector v = ShortVector.fromArray(SS, part, j);
+                IntVector lo = (IntVector) v.convertShape(VectorOperators.S2I, IS, 0);
+                IntVector hi = (IntVector) v.convertShape(VectorOperators.S2I, IS, 1);
+                if (!first) {
+                    lo = lo.add(IntVector.fromArray(IS, acc, j));
+                    hi = hi.add(IntVector.fromArray(IS, acc, j + il));
+                }
+                lo.intoArray(acc, j);
+                hi.intoArray(acc, j + il);
             }
-            lo.intoArray(acc, at);
-            hi.intoArray(acc, at + il);
         }
 
         static void tileInt(short[] w, int row0, int k, short[] src, int[] off, int o0, int[] acc) {

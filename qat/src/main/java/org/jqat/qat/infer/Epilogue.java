@@ -1,10 +1,10 @@
 package org.jqat.qat.infer;
 
 /**
- * What a convolution does with a finished tile of int32 accumulators, fused into the kernel so
- * that the accumulators of a whole layer are never stored: {@link #finish} requantizes a run of
- * one output channel's accumulators in place (SIMD or scalar), {@link #store} writes a run of
- * finished values to the batch output {@code [n][channels][oh][ow]}.
+ * What a convolution does with its int32 accumulators, fused into the tile loop so that the
+ * accumulators of a whole layer are never stored: {@link #run} requantizes one run of valid
+ * outputs of one output channel (a row segment of a tile) and writes it to the batch output
+ * {@code [n][channels][oh][ow]}.
  */
 abstract class Epilogue {
     final int channels;
@@ -17,52 +17,71 @@ abstract class Epilogue {
         this.ow = ow;
     }
 
-    /** Requantizes {@code v[off .. off+n)} of output channel {@code co} in place. */
-    abstract void finish(int co, int[] v, int off, int n, boolean simd);
-
-    /** Writes finished values {@code v[from .. from+len)} to outputs {@code x0 ..} of row {@code y}, channel {@code co}, image {@code img}. */
-    abstract void store(int img, int co, int y, int x0, int len, int[] v, int from);
+    /** Finishes accumulators {@code acc[from .. from+len)}: outputs {@code x0 ..} of row {@code y}, channel {@code co}, image {@code img}. */
+    abstract void run(int img, int co, int y, int x0, int len, int[] acc, int from, boolean simd);
 
     final int index(int img, int co, int y, int x) {
         return ((img * channels + co) * oh + y) * ow + x;
     }
 
-    /** To activation codes of the next layer: {@code out} gets {@code (byte) q.apply(co, acc)}. */
+    /** To activation codes of the next layer: {@code (byte) q.apply(co, acc)}. */
     static Epilogue codes(Requant q, int channels, int oh, int ow, byte[] out) {
         return new Epilogue(channels, oh, ow) {
-            void finish(int co, int[] v, int off, int n, boolean simd) {
-                requantize(q, co, v, off, n, simd);
+            void run(int img, int co, int y, int x0, int len, int[] acc, int from, boolean simd) {
+                if (simd) {
+                    Requantize.codesRow(acc, from, len, q, co, out, index(img, co, y, x0));
+                } else {
+                    Requantize.codesRowScalar(acc, from, len, q, co, out, index(img, co, y, x0));
+                }
             }
+        };
+    }
 
-            void store(int img, int co, int y, int x0, int len, int[] v, int from) {
+    /** To the int32 residual stream, plus {@code shortcut} (same layout, in the output's units; null for none) with the block's ReLU. */
+    static Epilogue stream(Requant q, int channels, int oh, int ow, int[] shortcut, int[] out) {
+        return new Epilogue(channels, oh, ow) {
+            void run(int img, int co, int y, int x0, int len, int[] acc, int from, boolean simd) {
                 int o = index(img, co, y, x0);
-                for (int j = 0; j < len; j++) {
-                    out[o + j] = (byte) v[from + j];
+                if (simd) {
+                    Requantize.intsRow(acc, from, len, q, co, out, o);
+                } else {
+                    Requantize.intsRowScalar(acc, from, len, q, co, out, o);
+                }
+                if (shortcut != null) {
+                    for (int j = o; j < o + len; j++) {
+                        out[j] = (int) Math.max(0, Math.min(Integer.MAX_VALUE, (long) out[j] + shortcut[j]));
+                    }
                 }
             }
         };
     }
 
     /**
-     * To the int32 residual stream; with a {@code shortcut} (same layout, already in the output's
-     * units) the basic block's end is fused in: {@code max(0, q.apply(co, acc) + shortcut)}, the
-     * sum saturated to int32.
+     * The basic block's end on a parameter-free shortcut, fused: {@code max(0, q.apply(co, acc) +
+     * identity.apply(co, x))} saturated to int32, with {@code x} the block's input stream at the same
+     * place ({@code stride} 0) or, for option A, subsampled by {@code stride} with {@code before}
+     * zero channels in front (zero stays zero: {@code identity} has no bias). Neither branch is
+     * stored as a tensor of its own.
      */
-    static Epilogue stream(Requant q, int channels, int oh, int ow, int[] shortcut, int[] out) {
+    static Epilogue residual(Requant q, int channels, int oh, int ow, Act x, Requant identity, int stride, int before, int[] out) {
+        int[] in = x.stream();
         return new Epilogue(channels, oh, ow) {
-            void finish(int co, int[] v, int off, int n, boolean simd) {
-                requantize(q, co, v, off, n, simd);
-            }
-
-            void store(int img, int co, int y, int x0, int len, int[] v, int from) {
+            void run(int img, int co, int y, int x0, int len, int[] acc, int from, boolean simd) {
                 int o = index(img, co, y, x0);
-                if (shortcut == null) {
-                    System.arraycopy(v, from, out, o, len);
+                if (stride == 0) {
+                    if (simd) {
+                        Requantize.residualRow(acc, from, q, in, o, identity, co, len, out, o);
+                    } else {
+                        Requantize.residualRowScalar(acc, from, q, in, o, identity, co, len, out, o);
+                    }
                     return;
                 }
+                int ch = co - before;
+                boolean zero = ch < 0 || ch >= x.c();
+                int src = ((img * x.c() + ch) * x.h() + y * stride) * x.w() + x0 * stride;
                 for (int j = 0; j < len; j++) {
-                    long s = (long) v[from + j] + shortcut[o + j];
-                    out[o + j] = (int) Math.max(0, Math.min(Integer.MAX_VALUE, s));
+                    long sc = zero ? 0 : identity.apply(co, in[src + j * stride]);
+                    out[o + j] = (int) Math.max(0, Math.min(Integer.MAX_VALUE, q.apply(co, acc[from + j]) + sc));
                 }
             }
         };
@@ -71,23 +90,12 @@ abstract class Epilogue {
     /** To float (a quantized last layer): {@code (acc − corr[co])·m[co] + bias[co]} in double, rounded to float. */
     static Epilogue floats(double[] m, double[] corr, double[] bias, int channels, int oh, int ow, float[] out) {
         return new Epilogue(channels, oh, ow) {
-            void finish(int co, int[] v, int off, int n, boolean simd) {
-            }
-
-            void store(int img, int co, int y, int x0, int len, int[] v, int from) {
+            void run(int img, int co, int y, int x0, int len, int[] acc, int from, boolean simd) {
                 int o = index(img, co, y, x0);
                 for (int j = 0; j < len; j++) {
-                    out[o + j] = (float) ((v[from + j] - corr[co]) * m[co] + bias[co]);
+                    out[o + j] = (float) ((acc[from + j] - corr[co]) * m[co] + bias[co]);
                 }
             }
         };
-    }
-
-    private static void requantize(Requant q, int co, int[] v, int off, int n, boolean simd) {
-        if (simd) {
-            Requantize.rowInPlace(v, off, n, q, co);
-        } else {
-            Requantize.rowInPlaceScalar(v, off, n, q, co);
-        }
     }
 }

@@ -36,8 +36,6 @@ final class IntConv {
     private static final class Scratch {
         short[] src = new short[0];
         int[] off = new int[0];
-        short[] w = new short[0];
-        byte[] wb = new byte[0];
         int[] acc = new int[0];
 
         short[] src(int n) {
@@ -46,14 +44,6 @@ final class IntConv {
 
         int[] off(int n) {
             return off.length >= n ? off : (off = new int[n]);
-        }
-
-        short[] w(int n) {
-            return w.length >= n ? w : (w = new short[n]);
-        }
-
-        byte[] wb(int n) {
-            return wb.length >= n ? wb : (wb = new byte[n]);
         }
 
         int[] acc(int n) {
@@ -123,9 +113,8 @@ final class IntConv {
         int[] acc = new int[outChannels() * p];
         IntGemm.gemmScalar(weights, col, a.unsigned(), p, acc);
         for (int co = 0; co < outChannels(); co++) {
-            out.finish(co, acc, co * p, p, false);
             for (int y = 0; y < oh; y++) {
-                out.store(img, co, y, 0, ow, acc, co * p + y * ow);
+                out.run(img, co, y, 0, ow, acc, co * p + y * ow, false);
             }
         }
     }
@@ -134,69 +123,54 @@ final class IntConv {
         int n = a.n();
         int oh = outH(a);
         int ow = outW(a);
-        int p = oh * ow;
         int tile = ConvKernel.tile();
         int rows = ConvKernel.ROWS;
         int threads = Threads.count();
-        boolean direct = stride == 1;
-        // images per part: one for padded planes; for gathered columns enough to fill a tile, leaving a part per thread
-        int perPart = direct ? 1 : Math.max(1, Math.min(ceilDiv(tile, p), ceilDiv(n, threads)));
+        int hs = ceilDiv(a.h() + 2 * padding, stride);
+        int ws = ceilDiv(a.w() + 2 * padding, stride);
+        // images per part: enough grid for several tiles (small images, linear layers), leaving a part per thread
+        int perPart = Math.max(1, Math.min(ceilDiv(8 * tile, hs * ws), ceilDiv(n, threads)));
         int imageParts = ceilDiv(n, perPart);
         int blocks = ceilDiv(outChannels(), rows);
         // fewer image parts than twice the threads (batch 1): split the output channels too
         int perGroup = ceilDiv(blocks, Math.max(1, Math.min(blocks, ceilDiv(2 * threads, imageParts))));
         int groups = ceilDiv(blocks, perGroup);
+        int k = weights.cols();
+        short[] w = shortWeights(blocks * rows);
         Threads.parallelFor(imageParts * groups, part -> {
             int i0 = part / groups * perPart;
             int i1 = Math.min(n, i0 + perPart);
             int b0 = part % groups * perGroup;
             int b1 = Math.min(blocks, b0 + perGroup);
             Scratch s = SCRATCH.get();
-            int k = weights.cols();
+            int block = (i1 - i0) * hs * ws;
             int[] off = s.off(k);
-            short[] src;
-            int pitch;
-            int gridLen;
-            if (direct) {
-                pitch = a.w() + 2 * padding;
-                src = padded(a, i0, s, tile);
-                int plane = (a.h() + 2 * padding) * pitch;
-                for (int ci = 0, t = 0; ci < inChannels; ci++) {
-                    for (int kh = 0; kh < kernel; kh++) {
-                        for (int kw = 0; kw < kernel; kw++) {
-                            off[t++] = ci * plane + kh * pitch + kw;
-                        }
+            for (int ci = 0, t = 0; ci < inChannels; ci++) {
+                for (int kh = 0; kh < kernel; kh++) {
+                    for (int kw = 0; kw < kernel; kw++) {
+                        off[t++] = ((ci * stride + kh % stride) * stride + kw % stride) * block + kh / stride * ws + kw / stride;
                     }
                 }
-                gridLen = oh * pitch;
-            } else {
-                pitch = ow;
-                gridLen = (i1 - i0) * p;
-                src = gathered(a, i0, i1, s, tile);
-                for (int t = 0; t < k; t++) {
-                    off[t] = t * gridLen;
-                }
             }
-            int rowsTotal = (i1 - i0) * oh;
-            short[] w = weightRows(b0 * rows, (b1 - b0) * rows, s);
+            short[] src = planes(a, i0, i1, hs, ws, s, tile);
+            int gridLen = ((i1 - i0 - 1) * hs + oh) * ws;
             int[] acc = s.acc(rows * tile);
             for (int b = b0; b < b1; b++) {
-                int row0 = (b - b0) * rows;
                 for (int o0 = 0; o0 < gridLen; o0 += tile) {
                     if (accumulation.shortLanes()) {
-                        ConvKernel.tileShort(w, row0, k, src, off, o0, accumulation.chunk(), acc);
+                        ConvKernel.tileShort(w, b * rows, k, src, off, o0, accumulation.chunk(), acc);
                     } else {
-                        ConvKernel.tileInt(w, row0, k, src, off, o0, acc);
+                        ConvKernel.tileInt(w, b * rows, k, src, off, o0, acc);
                     }
                     for (int r = 0; r < rows && b * rows + r < outChannels(); r++) {
                         int co = b * rows + r;
-                        out.finish(co, acc, r * tile, tile, true);
-                        // grid position o = row·pitch + x; outputs are the x < ow of rows < rowsTotal
-                        for (int row = o0 / pitch; row < rowsTotal && row * pitch < o0 + tile; row++) {
-                            int x0 = Math.max(o0, row * pitch) - row * pitch;
-                            int x1 = Math.min(ow, o0 + tile - row * pitch);
-                            if (x1 > x0) {
-                                out.store(i0 + row / oh, co, row % oh, x0, x1 - x0, acc, r * tile + row * pitch + x0 - o0);
+                        // grid position o = row·ws + x, row = image·hs + y; outputs are the y < oh, x < ow
+                        for (int row = o0 / ws; row * ws < Math.min(gridLen, o0 + tile); row++) {
+                            int y = row % hs;
+                            int x0 = Math.max(o0, row * ws) - row * ws;
+                            int x1 = Math.min(ow, o0 + tile - row * ws);
+                            if (y < oh && x1 > x0) {
+                                out.run(i0 + row / hs, co, y, x0, x1 - x0, acc, r * tile + row * ws + x0 - o0, true);
                             }
                         }
                     }
@@ -205,53 +179,37 @@ final class IntConv {
         });
     }
 
-    /** Image {@code img} as padded code planes {@code [c][h+2p][w+2p]} of shorts, border = zero point, plus a tile of slack. */
-    private short[] padded(Act a, int img, Scratch s, int tile) {
-        int pw = a.w() + 2 * padding;
-        int plane = (a.h() + 2 * padding) * pw;
-        int len = a.c() * plane + tile + kernel;
+    /**
+     * Images {@code i0 .. i1−1} as phase planes of the padded input, border = zero point:
+     * {@code [c][stride][stride][image][hs][ws]}, plane (py, px) holding padded rows ≡ py and
+     * columns ≡ px (mod stride). Tap (kh, kw) of output (y, x) is then element
+     * {@code (y + kh/stride, x + kw/stride)} of plane (kh mod stride, kw mod stride): at a fixed
+     * offset from the output's grid position, whatever the stride. Stride 1 is the padded image
+     * itself; a linear layer (1×1 images) is the columns {@code [features][images]}.
+     */
+    private short[] planes(Act a, int i0, int i1, int hs, int ws, Scratch s, int tile) {
+        int block = (i1 - i0) * hs * ws;
+        int body = inChannels * stride * stride * block;
+        int len = body + kernel * (ws + 1) + tile;
         short[] src = s.src(len);
         java.util.Arrays.fill(src, 0, len, (short) a.zeroPoint());
         byte[] codes = a.codes();
-        int mask = a.unsigned() ? 0xFF : -1;
-        for (int ci = 0; ci < a.c(); ci++) {
-            for (int y = 0; y < a.h(); y++) {
-                int from = ((img * a.c() + ci) * a.h() + y) * a.w();
-                int to = ci * plane + (y + padding) * pw + padding;
-                for (int x = 0; x < a.w(); x++) {
-                    src[to + x] = (short) (codes[from + x] & mask);
-                }
-            }
-        }
-        return src;
-    }
-
-    /** im2col columns of images {@code i0 .. i1−1} side by side: row t = (ci·k + kh)·k + kw, column (image, y, x); padding = zero point. */
-    private short[] gathered(Act a, int i0, int i1, Scratch s, int tile) {
-        int oh = outH(a);
-        int ow = outW(a);
-        int p = oh * ow;
-        int cols = (i1 - i0) * p;
-        int len = weights.cols() * cols + tile;
-        short[] src = s.src(len);
-        java.util.Arrays.fill(src, weights.cols() * cols, len, (short) 0);
-        byte[] codes = a.codes();
-        int mask = a.unsigned() ? 0xFF : -1;
-        short pad = (short) a.zeroPoint();
-        for (int ci = 0; ci < a.c(); ci++) {
-            for (int kh = 0; kh < kernel; kh++) {
-                for (int kw = 0; kw < kernel; kw++) {
-                    int row = ((ci * kernel + kh) * kernel + kw) * cols;
-                    for (int img = i0; img < i1; img++) {
-                        int base = (img * a.c() + ci) * a.h() * a.w();
-                        int o = row + (img - i0) * p;
-                        for (int y = 0; y < oh; y++) {
-                            int iy = y * stride - padding + kh;
-                            for (int x = 0; x < ow; x++) {
-                                int ix = x * stride - padding + kw;
-                                src[o++] = iy >= 0 && iy < a.h() && ix >= 0 && ix < a.w() ? (short) (codes[base + iy * a.w() + ix] & mask) : pad;
-                            }
-                        }
+        int h = a.h();
+        int w = a.w();
+        for (int ci = 0; ci < inChannels; ci++) {
+            for (int img = i0; img < i1; img++) {
+                for (int r = 0; r < h; r++) {
+                    int from = ((img * inChannels + ci) * h + r) * w;
+                    int pr = r + padding;
+                    int rowBase = (img - i0) * hs * ws + pr / stride * ws;
+                    if (stride == 1) {
+                        ConvKernel.widen(codes, from, a.unsigned(), src, ci * block + rowBase + padding, w);
+                        continue;
+                    }
+                    int mask = a.unsigned() ? 0xFF : -1;
+                    for (int x = 0; x < w; x++) {
+                        int pc = x + padding;
+                        src[((ci * stride + pr % stride) * stride + pc % stride) * block + rowBase + pc / stride] = (short) (codes[from + x] & mask);
                     }
                 }
             }
@@ -259,17 +217,13 @@ final class IntConv {
         return src;
     }
 
-    /** Weight rows {@code r0 .. r0+count−1} unpacked to shorts; rows past the last output channel are zero. */
-    private short[] weightRows(int r0, int count, Scratch s) {
+    /** All weight rows as shorts, {@code padded} rows (a multiple of the tile's rows; rows past the last channel are zero). */
+    private short[] shortWeights(int padded) {
         int k = weights.cols();
-        int real = Math.max(0, Math.min(count, outChannels() - r0));
-        byte[] b = s.wb(real * k);
-        weights.rows(r0, real, b);
-        short[] w = s.w(count * k);
-        for (int i = 0; i < real * k; i++) {
-            w[i] = b[i];
-        }
-        java.util.Arrays.fill(w, real * k, count * k, (short) 0);
+        byte[] b = new byte[outChannels() * k];
+        weights.rows(0, outChannels(), b);
+        short[] w = new short[padded * k];
+        ConvKernel.widen(b, 0, false, w, 0, b.length);
         return w;
     }
 

@@ -7,9 +7,12 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The requantize kernel: int32 accumulators {@code [rows][n]} to codes (bytes) or to int32
- * (the residual stream), row r with {@link Requant}'s parameters of row r. SIMD over the columns
- * with 64-bit lanes; {@code *Scalar} are the twins the tests compare against.
+ * The requantize kernels: int32 accumulators to codes (bytes) or to int32 (the residual stream),
+ * row r with {@link Requant}'s parameters of row r, and the basic block's end (requantize, add the
+ * rescaled shortcut, ReLU). SIMD over the columns with 64-bit lanes, so the fixed-point product
+ * {@code acc·m} is exact; {@code *Scalar} are the twins the tests compare against. The
+ * {@code *Row} forms take one run of one row: the conv epilogue calls them on each run of valid
+ * outputs of a tile.
  */
 public final class Requantize {
     private Requantize() {
@@ -22,7 +25,9 @@ public final class Requantize {
 
     /** As {@link #toCodes(int[], int, int, Requant, byte[])} on {@code acc[from..]} into {@code out[to..]} (one image of a batch). */
     public static void toCodes(int[] acc, int from, int rows, int n, Requant q, byte[] out, int to) {
-        Simd.toCodes(acc, from, rows, n, q, out, to);
+        for (int r = 0; r < rows; r++) {
+            codesRow(acc, from + r * n, n, q, r, out, to + r * n);
+        }
     }
 
     /** Scalar twin of {@link #toCodes}. */
@@ -32,44 +37,59 @@ public final class Requantize {
 
     public static void toCodesScalar(int[] acc, int from, int rows, int n, Requant q, byte[] out, int to) {
         for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < n; j++) {
-                out[to + r * n + j] = (byte) q.apply(r, acc[from + r * n + j]);
-            }
+            codesRowScalar(acc, from + r * n, n, q, r, out, to + r * n);
         }
     }
 
     /** SIMD: {@code out[r·n + j] = q.apply(r, acc[r·n + j])} as int32 (the residual stream). */
     public static void toInts(int[] acc, int rows, int n, Requant q, int[] out) {
-        toInts(acc, 0, rows, n, q, out, 0);
-    }
-
-    /** As {@link #toInts(int[], int, int, Requant, int[])} on {@code acc[from..]} into {@code out[to..]}. */
-    public static void toInts(int[] acc, int from, int rows, int n, Requant q, int[] out, int to) {
-        Simd.toInts(acc, from, rows, n, q, out, to);
+        for (int r = 0; r < rows; r++) {
+            intsRow(acc, r * n, n, q, r, out, r * n);
+        }
     }
 
     /** Scalar twin of {@link #toInts}. */
     public static void toIntsScalar(int[] acc, int rows, int n, Requant q, int[] out) {
-        toIntsScalar(acc, 0, rows, n, q, out, 0);
-    }
-
-    public static void toIntsScalar(int[] acc, int from, int rows, int n, Requant q, int[] out, int to) {
         for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < n; j++) {
-                out[to + r * n + j] = q.apply(r, acc[from + r * n + j]);
-            }
+            intsRowScalar(acc, r * n, n, q, r, out, r * n);
         }
     }
 
-    /** SIMD: {@code v[off + j] = q.apply(r, v[off + j])} for j < n, in place (a tile row of accumulators). */
-    public static void rowInPlace(int[] v, int off, int n, Requant q, int r) {
-        Simd.rowInPlace(v, off, n, q, r);
+    /** SIMD: {@code out[to + j] = (byte) q.apply(r, acc[from + j])} for j < n. */
+    public static void codesRow(int[] acc, int from, int n, Requant q, int r, byte[] out, int to) {
+        Simd.codesRow(acc, from, n, q, r, out, to);
     }
 
-    /** Scalar twin of {@link #rowInPlace}. */
-    public static void rowInPlaceScalar(int[] v, int off, int n, Requant q, int r) {
-        for (int j = off; j < off + n; j++) {
-            v[j] = q.apply(r, v[j]);
+    public static void codesRowScalar(int[] acc, int from, int n, Requant q, int r, byte[] out, int to) {
+        for (int j = 0; j < n; j++) {
+            out[to + j] = (byte) q.apply(r, acc[from + j]);
+        }
+    }
+
+    /** SIMD: {@code out[to + j] = q.apply(r, acc[from + j])} for j < n. */
+    public static void intsRow(int[] acc, int from, int n, Requant q, int r, int[] out, int to) {
+        Simd.intsRow(acc, from, n, q, r, out, to);
+    }
+
+    public static void intsRowScalar(int[] acc, int from, int n, Requant q, int r, int[] out, int to) {
+        for (int j = 0; j < n; j++) {
+            out[to + j] = q.apply(r, acc[from + j]);
+        }
+    }
+
+    /**
+     * SIMD: the basic block's end, {@code out[to + j] = max(0, q.apply(r, acc[from + j]) + id.apply(r, x[at + j]))}
+     * with the sum saturated to int32 (the ReLU after the residual add).
+     */
+    public static void residualRow(int[] acc, int from, Requant q, int[] x, int at, Requant id, int r, int n, int[] out, int to) {
+        Simd.residualRow(acc, from, q, x, at, id, r, n, out, to);
+    }
+
+    /** Scalar twin of {@link #residualRow}. */
+    public static void residualRowScalar(int[] acc, int from, Requant q, int[] x, int at, Requant id, int r, int n, int[] out, int to) {
+        for (int j = 0; j < n; j++) {
+            long s = (long) q.apply(r, acc[from + j]) + id.apply(r, x[at + j]);
+            out[to + j] = (int) Math.max(0, Math.min(Integer.MAX_VALUE, s));
         }
     }
 
@@ -86,6 +106,7 @@ public final class Requantize {
         static final VectorSpecies<Byte> BS = ByteVector.SPECIES_PREFERRED.withShape(
                 jdk.incubator.vector.VectorShape.forBitSize(Math.max(64, LS.length() * 8)));
 
+        /** {@code clamp((acc·m + bias + half) >> shift, lo, hi)} of LS.length() accumulators, in 64-bit lanes. */
         static LongVector lanes(int[] acc, int i, Requant q, int r) {
             IntVector a = IntVector.fromArray(IS, acc, i);
             LongVector v = (LongVector) a.convertShape(VectorOperators.I2L, LS, 0);
@@ -94,45 +115,32 @@ public final class Requantize {
             return v.max(q.lo()).min(q.hi());
         }
 
-        static void toCodes(int[] acc, int from, int rows, int n, Requant q, byte[] out, int to) {
+        static void codesRow(int[] acc, int from, int n, Requant q, int r, byte[] out, int to) {
             int bound = LS.length() == BS.length() ? n - n % LS.length() : 0;
-            for (int r = 0; r < rows; r++) {
-                int base = r * n;
-                int j = 0;
-                for (; j < bound; j += LS.length()) {
-                    ByteVector b = (ByteVector) lanes(acc, from + base + j, q, r).convertShape(VectorOperators.L2B, BS, 0);
-                    b.intoArray(out, to + base + j);
-                }
-                for (; j < n; j++) {
-                    out[to + base + j] = (byte) q.apply(r, acc[from + base + j]);
-                }
+            int j = 0;
+            for (; j < bound; j += LS.length()) {
+                ByteVector b = (ByteVector) lanes(acc, from + j, q, r).convertShape(VectorOperators.L2B, BS, 0);
+                b.intoArray(out, to + j);
             }
+            codesRowScalar(acc, from + j, n - j, q, r, out, to + j);
         }
 
-        static void rowInPlace(int[] v, int off, int n, Requant q, int r) {
+        static void intsRow(int[] acc, int from, int n, Requant q, int r, int[] out, int to) {
             int j = 0;
             for (; j + LS.length() <= n; j += LS.length()) {
-                IntVector x = (IntVector) lanes(v, off + j, q, r).convertShape(VectorOperators.L2I, IS, 0);
-                x.intoArray(v, off + j);
+                IntVector v = (IntVector) lanes(acc, from + j, q, r).convertShape(VectorOperators.L2I, IS, 0);
+                v.intoArray(out, to + j);
             }
-            for (; j < n; j++) {
-                v[off + j] = q.apply(r, v[off + j]);
-            }
+            intsRowScalar(acc, from + j, n - j, q, r, out, to + j);
         }
 
-        static void toInts(int[] acc, int from, int rows, int n, Requant q, int[] out, int to) {
-            int bound = n - n % LS.length();
-            for (int r = 0; r < rows; r++) {
-                int base = r * n;
-                int j = 0;
-                for (; j < bound; j += LS.length()) {
-                    IntVector v = (IntVector) lanes(acc, from + base + j, q, r).convertShape(VectorOperators.L2I, IS, 0);
-                    v.intoArray(out, to + base + j);
-                }
-                for (; j < n; j++) {
-                    out[to + base + j] = q.apply(r, acc[from + base + j]);
-                }
+        static void residualRow(int[] acc, int from, Requant q, int[] x, int at, Requant id, int r, int n, int[] out, int to) {
+            int j = 0;
+            for (; j + LS.length() <= n; j += LS.length()) {
+                LongVector v = lanes(acc, from + j, q, r).add(lanes(x, at + j, id, r)).max(0).min(Integer.MAX_VALUE);
+                ((IntVector) v.convertShape(VectorOperators.L2I, IS, 0)).intoArray(out, to + j);
             }
+            residualRowScalar(acc, from + j, q, x, at + j, id, r, n - j, out, to + j);
         }
     }
 }

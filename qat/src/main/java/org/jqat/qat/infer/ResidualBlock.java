@@ -1,6 +1,5 @@
 package org.jqat.qat.infer;
 
-import org.jqat.core.Threads;
 
 /**
  * A CIFAR ResNet basic block on the int32 residual stream:
@@ -56,51 +55,12 @@ final class ResidualBlock implements Step {
         this.simd = simd;
     }
 
-    /** The shortcut branch in the output stream's units, {@code [n][c][oh][ow]}. */
-    private int[] shortcut(Act x, int c, int oh, int ow) {
+    /** The downsample branch (option B) in the output stream's units, {@code [n][c][oh][ow]}. */
+    private int[] downsample(Act x, int c, int oh, int ow) {
         int[] sc = new int[x.n() * c * oh * ow];
-        int per = c * oh * ow;
-        if (convD != null) {
-            Act d = convD.input(Steps.streamToCodes(x, toCodesD, gd, simd));
-            convD.forward(d, Epilogue.stream(rqD, c, oh, ow, null, sc));
-            return sc;
-        }
-        int xper = x.perImage();
-        if (padStride > 0) {
-            // option A: subsample, zero channels on both sides, rescale
-            int sh = (x.h() + padStride - 1) / padStride;
-            int sw = (x.w() + padStride - 1) / padStride;
-            if (padChannels != c || sh * sw != oh * ow) {
-                throw new IllegalStateException("integer inference: " + name + " shortcut gives " + padChannels + "x" + sh + "x" + sw
-                        + ", main branch " + c + "x" + oh + "x" + ow);
-            }
-            int before = (padChannels - x.c()) / 2;
-            Threads.parallelFor(x.n(), img -> {
-                int[] sub = new int[per];
-                for (int ch = 0; ch < x.c(); ch++) {
-                    for (int y = 0; y < sh; y++) {
-                        for (int xx = 0; xx < sw; xx++) {
-                            sub[((ch + before) * sh + y) * sw + xx] = x.stream()[img * xper + (ch * x.h() + y * padStride) * x.w() + xx * padStride];
-                        }
-                    }
-                }
-                ints(sub, 0, c, sh * sw, identity, sc, img * per);
-            });
-            return sc;
-        }
-        if (xper != per) {
-            throw new IllegalStateException("integer inference: " + name + " shortcut has " + xper + " values per image, main branch " + per);
-        }
-        Threads.parallelFor(x.n(), img -> ints(x.stream(), img * xper, c, oh * ow, identity, sc, img * per));
+        Act d = convD.input(Steps.streamToCodes(x, toCodesD, gd, simd));
+        convD.forward(d, Epilogue.stream(rqD, c, oh, ow, null, sc));
         return sc;
-    }
-
-    private void ints(int[] in, int from, int rows, int n, Requant q, int[] out, int to) {
-        if (simd) {
-            Requantize.toInts(in, from, rows, n, q, out, to);
-        } else {
-            Requantize.toIntsScalar(in, from, rows, n, q, out, to);
-        }
     }
 
     @Override
@@ -116,10 +76,23 @@ final class ResidualBlock implements Step {
         int c = conv2.outChannels();
         int oh2 = conv2.outH(b);
         int ow2 = conv2.outW(b);
-        int[] sc = shortcut(x, c, oh2, ow2);
         // conv2's epilogue adds the shortcut and applies the block's ReLU: the main branch is never stored
-        int[] out = new int[sc.length];
-        conv2.forward(b, Epilogue.stream(rq2, c, oh2, ow2, sc, out));
+        int[] out = new int[a.n() * c * oh2 * ow2];
+        Epilogue end;
+        if (convD != null) {
+            end = Epilogue.stream(rq2, c, oh2, ow2, downsample(x, c, oh2, ow2), out);
+        } else {
+            int stride = padStride > 0 ? padStride : 0;
+            int sh = stride > 0 ? (x.h() + stride - 1) / stride : x.h();
+            int sw = stride > 0 ? (x.w() + stride - 1) / stride : x.w();
+            int channels = stride > 0 ? padChannels : x.c();
+            if (channels != c || sh != oh2 || sw != ow2) {
+                throw new IllegalStateException("integer inference: " + name + " shortcut gives " + channels + "x" + sh + "x" + sw
+                        + ", main branch " + c + "x" + oh2 + "x" + ow2);
+            }
+            end = Epilogue.residual(rq2, c, oh2, ow2, x, identity, stride, (c - x.c()) / 2, out);
+        }
+        conv2.forward(b, end);
         return Act.stream(a.n(), c, oh2, ow2, out, outScale);
     }
 
