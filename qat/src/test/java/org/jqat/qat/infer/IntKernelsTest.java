@@ -8,7 +8,10 @@ import java.util.Random;
 import org.jqat.qat.export.BitPacking;
 import org.junit.jupiter.api.Test;
 
-/** Every SIMD kernel of the integer engine against its scalar twin, on random shapes with odd sizes and tails. */
+/**
+ * The integer engine's small SIMD kernels (unpack, widen, requantize) against their scalar twins,
+ * on random sizes with tails; the conv tile and whole layers are in {@link IntConvTest}.
+ */
 class IntKernelsTest {
     private final Random rnd = new Random(7);
 
@@ -44,49 +47,17 @@ class IntKernelsTest {
     }
 
     @Test
-    void gemmMatchesScalar() {
-        for (int trial = 0; trial < 30; trial++) {
-            int m = 1 + rnd.nextInt(13);
-            int k = 1 + rnd.nextInt(70);
-            int n = 1 + rnd.nextInt(90);
+    void widenMatchesScalar() {
+        for (int trial = 0; trial < 60; trial++) {
+            int n = rnd.nextInt(200);
+            int from = rnd.nextInt(5);
+            byte[] src = bytes(from + n);
             boolean unsigned = rnd.nextBoolean();
-            int bits = new int[] {8, 4, 2}[trial % 3];
-            WeightCodes w;
-            if (bits == 8) {
-                w = new WeightCodes(m, k, 8, -128, false, bytes(m * k));
-            } else {
-                int[] u = new int[m * k];
-                for (int i = 0; i < u.length; i++) {
-                    u[i] = rnd.nextInt(1 << bits);
-                }
-                w = new WeightCodes(m, k, bits, -(1 << (bits - 1)), true, BitPacking.pack(u, bits));
-            }
-            byte[] b = bytes(k * n);
-            int[] c1 = new int[m * n];
-            int[] c2 = new int[m * n];
-            IntGemm.gemm(w, b, unsigned, n, c1);
-            IntGemm.gemmScalar(w, b, unsigned, n, c2);
-            assertArrayEquals(c2, c1, m + "x" + k + "x" + n + " bits " + bits + " unsigned " + unsigned);
-        }
-    }
-
-    @Test
-    void im2colMatchesScalar() {
-        for (int trial = 0; trial < 40; trial++) {
-            int c = 1 + rnd.nextInt(4);
-            int k = 1 + 2 * rnd.nextInt(3);
-            int h = k + rnd.nextInt(20);
-            int w = k + rnd.nextInt(45);
-            int stride = 1 + rnd.nextInt(2);
-            int pad = rnd.nextInt(k / 2 + 1);
-            byte padCode = (byte) rnd.nextInt(5);
-            byte[] in = bytes(c * h * w);
-            int p = Im2col.outSize(h, k, stride, pad) * Im2col.outSize(w, k, stride, pad);
-            byte[] a = new byte[c * k * k * p];
-            byte[] b = new byte[c * k * k * p];
-            Im2col.im2col(in, c, h, w, k, stride, pad, padCode, a);
-            Im2col.im2colScalar(in, c, h, w, k, stride, pad, padCode, b);
-            assertArrayEquals(b, a, c + "x" + h + "x" + w + " k" + k + " s" + stride + " p" + pad);
+            short[] a = new short[n + 3];
+            short[] e = new short[n + 3];
+            ConvKernel.widen(src, from, unsigned, a, 3, n);
+            ConvKernel.widenScalar(src, from, unsigned, e, 3, n);
+            assertArrayEquals(e, a, "n " + n + " unsigned " + unsigned);
         }
     }
 
@@ -117,6 +88,20 @@ class IntKernelsTest {
             Requantize.toInts(acc, rows, n, wide, ai);
             Requantize.toIntsScalar(acc, rows, n, wide, ei);
             assertArrayEquals(ei, ai);
+            // the basic block's end: requantize, add the rescaled shortcut, ReLU (saturating)
+            int[] x = new int[acc.length];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = trial % 5 == 0 ? rnd.nextInt() : rnd.nextInt(1 << 24) - (1 << 23);
+            }
+            Requant id = Requant.of(m, null, Integer.MIN_VALUE, Integer.MAX_VALUE);
+            for (int r = 0; r < rows; r++) {
+                Requantize.residualRow(acc, r * n, wide, x, r * n, id, r, n, ai, r * n);
+                Requantize.residualRowScalar(acc, r * n, wide, x, r * n, id, r, n, ei, r * n);
+            }
+            assertArrayEquals(ei, ai);
+            for (int v : ai) {
+                assertTrue(v >= 0);
+            }
         }
     }
 

@@ -1,0 +1,255 @@
+package org.jqat.qat.infer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.Random;
+import org.jqat.core.Threads;
+import org.jqat.qat.export.BitPacking;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The SIMD convolution (phase planes, 16-bit or int32 tiles, fused epilogues) against the scalar
+ * twin (im2col, reference GEMM, scalar requantization), bit for bit, on random layers: odd channel
+ * counts, tails, kernels 1/3/5, stride 1 and 2, batch 1 and odd batches, every epilogue including
+ * the option-A shortcut; plus the 16-bit bound ({@link Accumulation}) and its boundary.
+ */
+class IntConvTest {
+    private final Random rnd = new Random(11);
+
+    private WeightCodes weights(int rows, int cols, int bits) {
+        if (bits == 8) {
+            byte[] b = new byte[rows * cols];
+            rnd.nextBytes(b);
+            return new WeightCodes(rows, cols, 8, -128, false, b);
+        }
+        int[] u = new int[rows * cols];
+        for (int i = 0; i < u.length; i++) {
+            u[i] = rnd.nextInt(1 << bits);
+        }
+        return new WeightCodes(rows, cols, bits, bits == 1 ? 0 : -(1 << (bits - 1)), true, BitPacking.pack(u, bits));
+    }
+
+    /** Random input codes in [lo, hi] of a batch. */
+    private Act codes(int n, int c, int h, int w, int lo, int hi, int zp) {
+        byte[] b = new byte[n * c * h * w];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) (lo + rnd.nextInt(hi - lo + 1));
+        }
+        return Act.codes(n, c, h, w, b, lo >= 0, zp, 0.1);
+    }
+
+    private Requant requant(int rows, int lo, int hi, double scale) {
+        double[] m = new double[rows];
+        double[] b = new double[rows];
+        for (int r = 0; r < rows; r++) {
+            m[r] = (rnd.nextBoolean() ? 1 : -1) * scale * Math.exp(rnd.nextGaussian());
+            b[r] = rnd.nextGaussian() * 5;
+        }
+        return Requant.of(m, b, lo, hi);
+    }
+
+    private static IntConv conv(WeightCodes w, int inC, int k, int stride, int pad, int lo, int hi, boolean simd) {
+        return new IntConv("test", w, inC, k, stride, pad, lo, hi, simd);
+    }
+
+    @Test
+    void randomLayersMatchTheScalarTwin() {
+        int[][] ranges = {{0, 15, 0}, {0, 3, 0}, {0, 255, 0}, {-8, 7, 0}, {-128, 127, 0}, {0, 15, 3}, {-2, 1, -1}};
+        int shortLayers = 0;
+        int intLayers = 0;
+        for (int trial = 0; trial < 60; trial++) {
+            int bits = new int[] {8, 4, 2, 1}[trial % 4];
+            // 8-bit weights at full range on 8-bit codes: the int32 path; everything else 16-bit lanes
+            int[] range = bits == 8 ? ranges[trial % 8 == 0 ? 2 : 4] : ranges[rnd.nextInt(ranges.length)];
+            int k = new int[] {1, 3, 5}[rnd.nextInt(3)];
+            int stride = 1 + rnd.nextInt(2);
+            int pad = rnd.nextInt(k / 2 + 1);
+            int inC = 1 + rnd.nextInt(9);
+            int outC = 1 + rnd.nextInt(11);
+            int h = k + rnd.nextInt(14);
+            int w = k + rnd.nextInt(40);
+            int n = new int[] {1, 2, 3, 5}[rnd.nextInt(4)];
+            WeightCodes wc = weights(outC, inC * k * k, bits);
+            Act in = codes(n, inC, h, w, range[0], range[1], range[2]);
+            IntConv simd = conv(wc, inC, k, stride, pad, range[0], range[1], true);
+            IntConv scalar = conv(wc, inC, k, stride, pad, range[0], range[1], false);
+            if (simd.accumulation.shortLanes()) {
+                shortLayers++;
+            } else {
+                intLayers++;
+            }
+            int oh = simd.outH(in);
+            int ow = simd.outW(in);
+            String tag = "n" + n + " " + inC + "x" + h + "x" + w + " -> " + outC + " k" + k + " s" + stride + " p" + pad + " W" + bits
+                    + " codes " + Arrays.toString(range) + " " + simd.accumulation.describe();
+            Requant toCodes = requant(outC, 0, 15, 0.01);
+            byte[] a = new byte[n * outC * oh * ow];
+            byte[] e = new byte[a.length];
+            simd.forward(in, Epilogue.codes(toCodes, outC, oh, ow, a));
+            scalar.forward(in, Epilogue.codes(toCodes, outC, oh, ow, e));
+            assertArrayEquals(e, a, tag + " codes");
+            Requant toStream = requant(outC, Integer.MIN_VALUE, Integer.MAX_VALUE, 1000);
+            int[] ai = new int[a.length];
+            int[] ei = new int[a.length];
+            simd.forward(in, Epilogue.stream(toStream, outC, oh, ow, null, ai));
+            scalar.forward(in, Epilogue.stream(toStream, outC, oh, ow, null, ei));
+            assertArrayEquals(ei, ai, tag + " stream");
+            double[] m = new double[outC];
+            double[] corr = new double[outC];
+            double[] bias = new double[outC];
+            for (int c = 0; c < outC; c++) {
+                m[c] = rnd.nextGaussian();
+                corr[c] = rnd.nextInt(100);
+                bias[c] = rnd.nextGaussian();
+            }
+            float[] af = new float[a.length];
+            float[] ef = new float[a.length];
+            simd.forward(in, Epilogue.floats(m, corr, bias, outC, oh, ow, af));
+            scalar.forward(in, Epilogue.floats(m, corr, bias, outC, oh, ow, ef));
+            assertArrayEquals(ef, af, tag + " float");
+        }
+        assertTrue(shortLayers > 10 && intLayers > 10, shortLayers + " 16-bit and " + intLayers + " int32 layers");
+    }
+
+    @Test
+    void residualEndsMatchTheScalarTwin() {
+        for (int trial = 0; trial < 20; trial++) {
+            boolean optionA = trial % 2 == 1;
+            int n = 1 + rnd.nextInt(4);
+            int inC = 1 + rnd.nextInt(6);
+            int c = optionA ? inC + 2 * (1 + rnd.nextInt(3)) : inC;
+            int h = 2 + rnd.nextInt(12);
+            int w = 2 + rnd.nextInt(20);
+            int stride = optionA ? 2 : 1;
+            int[] stream = new int[n * inC * h * w];
+            for (int i = 0; i < stream.length; i++) {
+                stream[i] = rnd.nextInt(1 << 22);
+            }
+            Act x = Act.stream(n, inC, h, w, stream, 1e-6);
+            // conv2 of the block: 3×3, stride `stride` on codes of shape [inC][h][w] as its input
+            WeightCodes wc = weights(c, inC * 9, 4);
+            Act codes = codes(n, inC, h, w, 0, 15, 0);
+            IntConv simd = conv(wc, inC, 3, stride, 1, 0, 15, true);
+            IntConv scalar = conv(wc, inC, 3, stride, 1, 0, 15, false);
+            int oh = simd.outH(codes);
+            int ow = simd.outW(codes);
+            Requant q = requant(c, Integer.MIN_VALUE, Integer.MAX_VALUE, 3000);
+            double[] idm = new double[c];
+            Arrays.fill(idm, 0.5 + rnd.nextDouble());
+            Requant id = Requant.of(idm, null, Integer.MIN_VALUE, Integer.MAX_VALUE);
+            int[] a = new int[n * c * oh * ow];
+            int[] e = new int[a.length];
+            int s = optionA ? 2 : 0;
+            simd.forward(codes, Epilogue.residual(q, c, oh, ow, x, id, s, (c - inC) / 2, a));
+            scalar.forward(codes, Epilogue.residual(q, c, oh, ow, x, id, s, (c - inC) / 2, e));
+            assertArrayEquals(e, a, "option " + (optionA ? "A" : "identity") + " n" + n + " " + inC + "->" + c + " " + h + "x" + w);
+        }
+    }
+
+    @Test
+    void resultsDoNotDependOnTheThreadCount() {
+        WeightCodes wc = weights(13, 7 * 9, 4);
+        Act in = codes(3, 7, 11, 19, 0, 15, 0);
+        IntConv conv = conv(wc, 7, 3, 1, 1, 0, 15, true);
+        Requant q = requant(13, 0, 15, 0.01);
+        int before = Threads.count();
+        try {
+            byte[][] out = new byte[3][3 * 13 * 11 * 19];
+            for (int t = 1; t <= 3; t++) {
+                Threads.set(t);
+                conv.forward(in, Epilogue.codes(q, 13, 11, 19, out[t - 1]));
+            }
+            assertArrayEquals(out[0], out[1]);
+            assertArrayEquals(out[0], out[2]);
+        } finally {
+            Threads.set(before);
+        }
+    }
+
+    @Test
+    void boundPicksShortLanesOnlyWhereExact() {
+        Accumulation w4a4 = Accumulation.of(-8, 7, 0, 15);
+        assertEquals(120, w4a4.maxProduct());
+        assertEquals(273, w4a4.chunk());
+        assertEquals(5461, Accumulation.of(-2, 1, 0, 3).chunk());
+        // 8-bit codes: one product fits 16 bits, a sum of two may not: int32
+        assertFalse(Accumulation.of(-128, 127, 0, 255).shortLanes());
+        assertFalse(Accumulation.of(-128, 127, -128, 127).shortLanes());
+        // the threshold: 63·65 = 4095 leaves chunks of 8 taps, 64·64 = 4096 only 7
+        assertEquals(Accumulation.MIN_CHUNK, Accumulation.of(-63, 63, 0, 65).chunk());
+        assertFalse(Accumulation.of(-64, 64, 0, 64).shortLanes());
+        // a layer's own weights decide: 4-bit weights take 16-bit lanes, 8-bit weights at full range int32
+        int[] u = new int[4 * 9];
+        Arrays.fill(u, 0);
+        WeightCodes w4 = new WeightCodes(4, 9, 4, -8, true, BitPacking.pack(u, 4)); // every code −8
+        assertTrue(conv(w4, 1, 3, 1, 1, 0, 15, true).accumulation.shortLanes());
+        byte[] b = new byte[4 * 9];
+        b[5] = -128;
+        assertFalse(conv(new WeightCodes(4, 9, 8, -128, false, b), 1, 3, 1, 1, 0, 255, true).accumulation.shortLanes());
+        b[5] = 16; // small 8-bit weights: 16·255 = 4080, chunks of 8
+        assertTrue(conv(new WeightCodes(4, 9, 8, -128, false, b), 1, 3, 1, 1, 0, 255, true).accumulation.shortLanes());
+    }
+
+    /** Every product at the bound and of one sign: exact with the proven chunk, wrong one tap past it. */
+    @Test
+    void shortTileIsExactAtTheBoundAndNotBeyond() {
+        int tile = ConvKernel.tile();
+        int rows = ConvKernel.ROWS;
+        int k = 600;
+        Accumulation acc = Accumulation.of(-8, 7, 0, 15);
+        short[] w = new short[rows * k];
+        Arrays.fill(w, (short) -8);
+        short[] src = new short[k + tile + 8];
+        Arrays.fill(src, (short) 15);
+        int[] off = new int[k];
+        for (int t = 0; t < k; t++) {
+            off[t] = t % 8;
+        }
+        int[] expected = new int[rows * tile];
+        int[] got = new int[rows * tile];
+        ConvKernel.tileScalar(w, 0, k, src, off, 0, tile, expected);
+        assertEquals(-8 * 15 * k, expected[0]);
+        ConvKernel.tileShort(w, 0, k, src, off, 0, acc.chunk(), got);
+        assertArrayEquals(expected, got, "chunk " + acc.chunk());
+        ConvKernel.tileShort(w, 0, k, src, off, 0, acc.chunk() + 1, got);
+        assertNotEquals(expected[0], got[0], "a chunk past the bound overflows 16 bits");
+        ConvKernel.tileInt(w, 0, k, src, off, 0, got);
+        assertArrayEquals(expected, got, "int32 path");
+    }
+
+    @Test
+    void tilesMatchTheScalarTileOnRandomOffsets() {
+        int tile = ConvKernel.tile();
+        int rows = ConvKernel.ROWS;
+        for (int trial = 0; trial < 30; trial++) {
+            int k = 1 + rnd.nextInt(700);
+            int len = 2000;
+            short[] src = new short[len + tile];
+            for (int i = 0; i < src.length; i++) {
+                src[i] = (short) rnd.nextInt(16);
+            }
+            short[] w = new short[(rows + 4) * k];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (short) (rnd.nextInt(16) - 8);
+            }
+            int[] off = new int[k];
+            for (int t = 0; t < k; t++) {
+                off[t] = rnd.nextInt(len - tile);
+            }
+            int row0 = rnd.nextInt(5);
+            int o0 = rnd.nextInt(tile);
+            int[] e = new int[rows * tile];
+            int[] a = new int[rows * tile];
+            ConvKernel.tileScalar(w, row0, k, src, off, o0, tile, e);
+            ConvKernel.tileShort(w, row0, k, src, off, o0, Accumulation.of(-8, 7, 0, 15).chunk(), a);
+            assertArrayEquals(e, a, "16-bit, k " + k);
+            ConvKernel.tileInt(w, row0, k, src, off, o0, a);
+            assertArrayEquals(e, a, "int32, k " + k);
+        }
+    }
+}
