@@ -76,16 +76,32 @@ abstract class Epilogue {
                     }
                     return;
                 }
+                // option A: the subsampled input run (zero for the padded channels), then the same fused end
                 int ch = co - before;
-                boolean zero = ch < 0 || ch >= x.c();
-                int src = ((img * x.c() + ch) * x.h() + y * stride) * x.w() + x0 * stride;
-                for (int j = 0; j < len; j++) {
-                    long sc = zero ? 0 : identity.apply(co, in[src + j * stride]);
-                    out[o + j] = (int) Math.max(0, Math.min(Integer.MAX_VALUE, q.apply(co, acc[from + j]) + sc));
+                int[] sub = RUN.get();
+                if (sub.length < len) {
+                    sub = new int[len];
+                    RUN.set(sub);
+                }
+                if (ch < 0 || ch >= x.c()) {
+                    java.util.Arrays.fill(sub, 0, len, 0);
+                } else {
+                    int src = ((img * x.c() + ch) * x.h() + y * stride) * x.w() + x0 * stride;
+                    for (int j = 0; j < len; j++) {
+                        sub[j] = in[src + j * stride];
+                    }
+                }
+                if (simd) {
+                    Requantize.residualRow(acc, from, q, sub, 0, identity, co, len, out, o);
+                } else {
+                    Requantize.residualRowScalar(acc, from, q, sub, 0, identity, co, len, out, o);
                 }
             }
         };
     }
+
+    /** Per-thread buffer for one subsampled shortcut run. */
+    private static final ThreadLocal<int[]> RUN = ThreadLocal.withInitial(() -> new int[64]);
 
     /** To float (a quantized last layer): {@code (acc − corr[co])·m[co] + bias[co]} in double, rounded to float. */
     static Epilogue floats(double[] m, double[] corr, double[] bias, int channels, int oh, int ow, float[] out) {
