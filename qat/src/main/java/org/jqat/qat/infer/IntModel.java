@@ -10,9 +10,11 @@ import org.jqat.nn.Module;
 /**
  * A QAT model exported by {@link org.jqat.qat.export.QatExport}, run with integer arithmetic on
  * the CPU: int8/uint8 activation codes, int8 weight codes (4/2/1-bit weights stay packed and are
- * unpacked on the fly), int32 accumulation, fixed-point requantization between layers with batch
- * norm, bias and ReLU folded in, an int32 residual stream, and the float first/last layers where
- * the QAT config left them float. See {@code docs/qat.md} ("Integer inference").
+ * unpacked per call), exact 16-bit accumulation where the layer's code ranges allow it and int32
+ * elsewhere, fixed-point requantization fused into each convolution with batch norm, bias and ReLU
+ * folded in, an int32 residual stream, and the float first/last layers where the QAT config left
+ * them float. A batch runs layer by layer, each layer split over {@link org.jqat.core.Threads}.
+ * See {@code docs/qat.md} ("Integer inference").
  *
  * <pre>{@code
  * Module template = Qat.convert(new CifarResNet(20, Shortcut.A, new Rng(0)), config); // architecture only
