@@ -56,31 +56,31 @@ final class ResidualBlock implements Step {
     }
 
     /** The downsample branch (option B) in the output stream's units, {@code [n][c][oh][ow]}. */
-    private int[] downsample(Act x, int c, int oh, int ow) {
-        int[] sc = new int[x.n() * c * oh * ow];
-        Act d = convD.input(Steps.streamToCodes(x, toCodesD, gd, simd));
+    private int[] downsample(Act x, int c, int oh, int ow, Workspace ws) {
+        int[] sc = ws.ints("shortcut", x.n() * c * oh * ow, null);
+        Act d = convD.input(Steps.streamToCodes(x, toCodesD, gd, simd, ws.bytes("codes", x.size(), null)));
         convD.forward(d, Epilogue.stream(rqD, c, oh, ow, null, sc));
         return sc;
     }
 
     @Override
-    public Act apply(Act x) {
+    public Act apply(Act x, Workspace ws) {
         x.expect("stream", name);
-        Act a = conv1.input(Steps.streamToCodes(x, toCodes1, g1, simd));
+        Act a = conv1.input(Steps.streamToCodes(x, toCodes1, g1, simd, ws.bytes("codes", x.size(), null)));
         int oh = conv1.outH(a);
         int ow = conv1.outW(a);
         int c1 = conv1.outChannels();
-        byte[] h = new byte[a.n() * c1 * oh * ow];
+        byte[] h = ws.bytes("hidden", a.n() * c1 * oh * ow, null);
         conv1.forward(a, Epilogue.codes(rq1, c1, oh, ow, h));
         Act b = conv2.input(Act.codes(a.n(), c1, oh, ow, h, g2.unsigned(), g2.zeroPoint(), g2.scale()));
         int c = conv2.outChannels();
         int oh2 = conv2.outH(b);
         int ow2 = conv2.outW(b);
         // conv2's epilogue adds the shortcut and applies the block's ReLU: the main branch is never stored
-        int[] out = new int[a.n() * c * oh2 * ow2];
+        int[] out = ws.ints("stream", a.n() * c * oh2 * ow2, x.stream());
         Epilogue end;
         if (convD != null) {
-            end = Epilogue.stream(rq2, c, oh2, ow2, downsample(x, c, oh2, ow2), out);
+            end = Epilogue.stream(rq2, c, oh2, ow2, downsample(x, c, oh2, ow2, ws), out);
         } else {
             int stride = padStride > 0 ? padStride : 0;
             int sh = stride > 0 ? (x.h() + stride - 1) / stride : x.h();

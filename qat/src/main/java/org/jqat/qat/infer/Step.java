@@ -2,7 +2,8 @@ package org.jqat.qat.infer;
 
 /** One stage of the integer pipeline, applied to the activations of a whole batch. */
 interface Step {
-    Act apply(Act in);
+    /** The step's output for the batch {@code in}; its arrays may come from {@code ws} (the calling thread's, reused by its next call). */
+    Act apply(Act in, Workspace ws);
 
     /** A one-line description (layer names, forms, bits). */
     String describe();

@@ -14,7 +14,7 @@ final class Steps {
     /** Float to codes on a layer's input grid (ReLU first when asked), as the fake-quantizer rounds. */
     static Step floatToCodes(ActGrid g, boolean relu) {
         return new Step() {
-            public Act apply(Act in) {
+            public Act apply(Act in, Workspace ws) {
                 float[] x = in.expect("float", "quantize for " + g.layer()).fl();
                 byte[] out = new byte[x.length];
                 int per = in.perImage();
@@ -35,9 +35,9 @@ final class Steps {
     /** Float to the residual stream: {@code rint(x/scale)} saturated to int32. */
     static Step floatToStream(double scale) {
         return new Step() {
-            public Act apply(Act in) {
+            public Act apply(Act in, Workspace ws) {
                 float[] x = in.expect("float", "stream").fl();
-                int[] out = new int[x.length];
+                int[] out = ws.ints("stream", x.length, null);
                 int per = in.perImage();
                 Threads.parallelFor(in.n(), img -> {
                     for (int i = img * per; i < (img + 1) * per; i++) {
@@ -56,7 +56,7 @@ final class Steps {
     /** Float modules run by the engine (the full-precision first/last layers) on the whole batch, in eval mode. */
     static Step floatModules(List<String> names, List<Module> modules) {
         return new Step() {
-            public Act apply(Act in) {
+            public Act apply(Act in, Workspace ws) {
                 Act a = in.fl() == null ? dequantize(in) : in;
                 int n = a.n();
                 Tensor t = Tensor.of(a.fl(), n, a.c(), a.h(), a.w());
@@ -109,18 +109,18 @@ final class Steps {
     /** A quantized conv/linear with requantization to codes (int8/uint8) or to the int32 stream fused into it. */
     static Step conv(IntConv conv, Requant q, ActGrid next, double streamScale, String what) {
         return new Step() {
-            public Act apply(Act in) {
+            public Act apply(Act in, Workspace ws) {
                 Act a = conv.input(in);
                 int oh = conv.outH(a);
                 int ow = conv.outW(a);
                 int c = conv.outChannels();
                 int size = a.n() * c * oh * ow;
                 if (next != null) {
-                    byte[] out = new byte[size];
+                    byte[] out = ws.bytes("codes", size, a.codes());
                     conv.forward(a, Epilogue.codes(q, c, oh, ow, out));
                     return Act.codes(a.n(), c, oh, ow, out, next.unsigned(), next.zeroPoint(), next.scale());
                 }
-                int[] out = new int[size];
+                int[] out = ws.ints("stream", size, null);
                 conv.forward(a, Epilogue.stream(q, c, oh, ow, null, out));
                 return Act.stream(a.n(), c, oh, ow, out, streamScale);
             }
@@ -146,7 +146,7 @@ final class Steps {
             corr[c] = (double) in.zeroPoint() * rowSums[c];
         }
         return new Step() {
-            public Act apply(Act x) {
+            public Act apply(Act x, Workspace ws) {
                 Act a = conv.input(x);
                 int oh = conv.outH(a);
                 int ow = conv.outW(a);
@@ -168,7 +168,7 @@ final class Steps {
     /** Max pooling on codes (no padding): exact, since quantization is monotone. */
     static Step maxPoolCodes(String name, int k, int stride) {
         return new Step() {
-            public Act apply(Act in) {
+            public Act apply(Act in, Workspace ws) {
                 in.expect("codes", name);
                 int oh = (in.h() - k) / stride + 1;
                 int ow = (in.w() - k) / stride + 1;
@@ -200,7 +200,7 @@ final class Steps {
     /** ReLU on codes: clamp below at the zero point. */
     static Step reluCodes(String name) {
         return new Step() {
-            public Act apply(Act in) {
+            public Act apply(Act in, Workspace ws) {
                 byte[] out = in.expect("codes", name).codes().clone();
                 for (int i = 0; i < out.length; i++) {
                     if (in.code(i) < in.zeroPoint()) {
@@ -226,8 +226,7 @@ final class Steps {
     }
 
     /** Requantizes the stream {@code x} to codes of grid {@code g} with {@code q} (one row per channel), image by image on {@link Threads}. */
-    static Act streamToCodes(Act x, Requant q, ActGrid g, boolean simd) {
-        byte[] out = new byte[x.size()];
+    static Act streamToCodes(Act x, Requant q, ActGrid g, boolean simd, byte[] out) {
         int per = x.perImage();
         int hw = x.h() * x.w();
         Threads.parallelFor(x.n(), img -> {
@@ -242,9 +241,9 @@ final class Steps {
 
     static Step streamToCodes(ActGrid g, boolean simd) {
         return new Step() {
-            public Act apply(Act in) {
+            public Act apply(Act in, Workspace ws) {
                 in.expect("stream", g.layer());
-                return streamToCodes(in, streamToCodes(in.scale(), g, in.c()), g, simd);
+                return streamToCodes(in, streamToCodes(in.scale(), g, in.c()), g, simd, ws.bytes("codes", in.size(), null));
             }
 
             public String describe() {
@@ -259,7 +258,7 @@ final class Steps {
      */
     static Step avgPool(String name, ActGrid g) {
         return new Step() {
-            public Act apply(Act in) {
+            public Act apply(Act in, Workspace ws) {
                 in.expect("stream", name);
                 int hw = in.h() * in.w();
                 int planes = in.n() * in.c();

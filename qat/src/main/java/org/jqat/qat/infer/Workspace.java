@@ -1,0 +1,42 @@
+package org.jqat.qat.infer;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The arrays a call's steps write their activations into, kept by {@link IntModel} per calling
+ * thread and handed out again on that thread's next call: a batch of 128 CIFAR images allocates
+ * (and the JVM zeroes) about 100 MiB of activations per call otherwise. Each role keeps two arrays,
+ * so a step can write its output while it still reads an input of the same role (the residual
+ * stream). Steps write every element they hand on, so stale contents are never read. Arrays never
+ * leave {@link IntModel}: logits are copied into a new tensor.
+ */
+final class Workspace {
+    private final Map<String, Object[]> slots = new HashMap<>();
+
+    /** An int array of exactly {@code n} elements for {@code role}, not {@code avoid}. */
+    int[] ints(String role, int n, int[] avoid) {
+        Object[] two = slots.computeIfAbsent("i:" + role, k -> new Object[2]);
+        for (int s = 0; s < 2; s++) {
+            if (two[s] instanceof int[] a && a.length == n && a != avoid) {
+                return a;
+            }
+        }
+        int[] a = new int[n];
+        two[two[0] == avoid && avoid != null ? 1 : 0] = a;
+        return a;
+    }
+
+    /** A byte array of exactly {@code n} elements for {@code role}, not {@code avoid}. */
+    byte[] bytes(String role, int n, byte[] avoid) {
+        Object[] two = slots.computeIfAbsent("b:" + role, k -> new Object[2]);
+        for (int s = 0; s < 2; s++) {
+            if (two[s] instanceof byte[] a && a.length == n && a != avoid) {
+                return a;
+            }
+        }
+        byte[] a = new byte[n];
+        two[two[0] == avoid && avoid != null ? 1 : 0] = a;
+        return a;
+    }
+}
