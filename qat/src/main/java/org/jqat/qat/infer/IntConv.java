@@ -95,8 +95,14 @@ final class IntConv {
 
     /** Runs the layer on every image of {@code in} (as returned by {@link #input}), handing the accumulators to {@code out}. */
     void forward(Act a, Epilogue out) {
+        forward(a, out, null);
+    }
+
+    /** As {@link #forward(Act, Epilogue)}, taking the widened weights from {@code ws} (kept there after the first call) when given. */
+    void forward(Act a, Epilogue out, Workspace ws) {
         if (simd) {
-            forwardSimd(a, out);
+            int padded = ceilDiv(outChannels(), ConvKernel.ROWS) * ConvKernel.ROWS;
+            forwardSimd(a, out, ws == null ? shortWeights(padded) : ws.constant(this, () -> shortWeights(padded)));
         } else {
             Threads.parallelFor(a.n(), img -> forwardScalar(a, img, out));
         }
@@ -119,7 +125,7 @@ final class IntConv {
         }
     }
 
-    private void forwardSimd(Act a, Epilogue out) {
+    private void forwardSimd(Act a, Epilogue out, short[] w) {
         int n = a.n();
         int oh = outH(a);
         int ow = outW(a);
@@ -138,24 +144,18 @@ final class IntConv {
         int perGroup = ceilDiv(blocks, Math.max(1, Math.min(blocks, ceilDiv(2 * threads, imageParts))));
         int groups = ceilDiv(blocks, perGroup);
         int k = weights.cols();
-        short[] w = shortWeights(blocks * rows);
+        // one image part split into channel groups (batch 1): its planes are built once, here, and shared
+        Scratch caller = SCRATCH.get();
+        short[] once = imageParts == 1 && groups > 1 ? lower(a, 0, n, shared, hs, ws, caller, tile) : null;
+        int[] onceOff = once == null ? null : caller.off;
         Threads.parallelFor(imageParts * groups, part -> {
             int i0 = part / groups * perPart;
             int i1 = Math.min(n, i0 + perPart);
             int b0 = part % groups * perGroup;
             int b1 = Math.min(blocks, b0 + perGroup);
             Scratch s = SCRATCH.get();
-            int block = shared ? ((i1 - i0) * hs + padding) * ws : (i1 - i0) * hs * ws;
-            int[] off = s.off(k);
-            for (int ci = 0, t = 0; ci < inChannels; ci++) {
-                for (int kh = 0; kh < kernel; kh++) {
-                    for (int kw = 0; kw < kernel; kw++) {
-                        off[t++] = shared ? ci * block + kh * ws + kw
-                                : ((ci * stride + kh % stride) * stride + kw % stride) * block + kh / stride * ws + kw / stride;
-                    }
-                }
-            }
-            short[] src = shared ? sharedPlanes(a, i0, i1, hs, ws, block, s, tile) : planes(a, i0, i1, hs, ws, s, tile);
+            short[] src = once != null ? once : lower(a, i0, i1, shared, hs, ws, s, tile);
+            int[] off = once != null ? onceOff : s.off;
             int gridLen = ((i1 - i0 - 1) * hs + oh) * ws;
             int[] acc = s.acc(rows * tile);
             for (int b = b0; b < b1; b++) {
@@ -180,6 +180,21 @@ final class IntConv {
                 }
             }
         });
+    }
+
+    /** The code planes of images {@code i0 .. i1−1} into {@code s.src}, and each tap's offset into {@code s.off}. */
+    private short[] lower(Act a, int i0, int i1, boolean shared, int hs, int ws, Scratch s, int tile) {
+        int block = shared ? ((i1 - i0) * hs + padding) * ws : (i1 - i0) * hs * ws;
+        int[] off = s.off(weights.cols());
+        for (int ci = 0, t = 0; ci < inChannels; ci++) {
+            for (int kh = 0; kh < kernel; kh++) {
+                for (int kw = 0; kw < kernel; kw++) {
+                    off[t++] = shared ? ci * block + kh * ws + kw
+                            : ((ci * stride + kh % stride) * stride + kw % stride) * block + kh / stride * ws + kw / stride;
+                }
+            }
+        }
+        return shared ? sharedPlanes(a, i0, i1, hs, ws, block, s, tile) : planes(a, i0, i1, hs, ws, s, tile);
     }
 
     /**

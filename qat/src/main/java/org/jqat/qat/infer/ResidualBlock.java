@@ -59,7 +59,7 @@ final class ResidualBlock implements Step {
     private int[] downsample(Act x, int c, int oh, int ow, Workspace ws) {
         int[] sc = ws.ints("shortcut", x.n() * c * oh * ow, null);
         Act d = convD.input(Steps.streamToCodes(x, toCodesD, gd, simd, ws.bytes("codes", x.size(), null)));
-        convD.forward(d, Epilogue.stream(rqD, c, oh, ow, null, sc));
+        convD.forward(d, Epilogue.stream(rqD, c, oh, ow, null, sc), ws);
         return sc;
     }
 
@@ -71,7 +71,7 @@ final class ResidualBlock implements Step {
         int ow = conv1.outW(a);
         int c1 = conv1.outChannels();
         byte[] h = ws.bytes("hidden", a.n() * c1 * oh * ow, null);
-        conv1.forward(a, Epilogue.codes(rq1, c1, oh, ow, h));
+        conv1.forward(a, Epilogue.codes(rq1, c1, oh, ow, h), ws);
         Act b = conv2.input(Act.codes(a.n(), c1, oh, ow, h, g2.unsigned(), g2.zeroPoint(), g2.scale()));
         int c = conv2.outChannels();
         int oh2 = conv2.outH(b);
@@ -92,7 +92,7 @@ final class ResidualBlock implements Step {
             }
             end = Epilogue.residual(rq2, c, oh2, ow2, x, identity, stride, (c - x.c()) / 2, out);
         }
-        conv2.forward(b, end);
+        conv2.forward(b, end, ws);
         return Act.stream(a.n(), c, oh2, ow2, out, outScale);
     }
 

@@ -117,11 +117,11 @@ final class Steps {
                 int size = a.n() * c * oh * ow;
                 if (next != null) {
                     byte[] out = ws.bytes("codes", size, a.codes());
-                    conv.forward(a, Epilogue.codes(q, c, oh, ow, out));
+                    conv.forward(a, Epilogue.codes(q, c, oh, ow, out), ws);
                     return Act.codes(a.n(), c, oh, ow, out, next.unsigned(), next.zeroPoint(), next.scale());
                 }
                 int[] out = ws.ints("stream", size, null);
-                conv.forward(a, Epilogue.stream(q, c, oh, ow, null, out));
+                conv.forward(a, Epilogue.stream(q, c, oh, ow, null, out), ws);
                 return Act.stream(a.n(), c, oh, ow, out, streamScale);
             }
 
@@ -151,7 +151,7 @@ final class Steps {
                 int oh = conv.outH(a);
                 int ow = conv.outW(a);
                 float[] out = new float[a.n() * rows * oh * ow];
-                conv.forward(a, Epilogue.floats(m, corr, bias, rows, oh, ow, out));
+                conv.forward(a, Epilogue.floats(m, corr, bias, rows, oh, ow, out), ws);
                 return Act.floats(a.n(), rows, oh, ow, out);
             }
 

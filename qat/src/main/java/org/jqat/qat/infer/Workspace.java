@@ -9,10 +9,17 @@ import java.util.Map;
  * (and the JVM zeroes) about 100 MiB of activations per call otherwise. Each role keeps two arrays,
  * so a step can write its output while it still reads an input of the same role (the residual
  * stream). Steps write every element they hand on, so stale contents are never read. Arrays never
- * leave {@link IntModel}: logits are copied into a new tensor.
+ * leave {@link IntModel}: logits are copied into a new tensor. It also keeps each layer's weights
+ * widened to 16 bits (2 bytes a weight), so packed weights are unpacked once per thread, not per call.
  */
 final class Workspace {
     private final Map<String, Object[]> slots = new HashMap<>();
+    private final Map<Object, short[]> constants = new java.util.IdentityHashMap<>();
+
+    /** A constant derived from {@code owner} (a layer's widened weights), computed on this thread's first call. */
+    short[] constant(Object owner, java.util.function.Supplier<short[]> make) {
+        return constants.computeIfAbsent(owner, k -> make.get());
+    }
 
     /** An int array of exactly {@code n} elements for {@code role}, not {@code avoid}. */
     int[] ints(String role, int n, int[] avoid) {
