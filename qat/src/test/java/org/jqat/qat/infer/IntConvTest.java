@@ -78,6 +78,9 @@ class IntConvTest {
             Act in = codes(n, inC, h, w, range[0], range[1], range[2]);
             IntConv simd = conv(wc, inC, k, stride, pad, range[0], range[1], true);
             IntConv scalar = conv(wc, inC, k, stride, pad, range[0], range[1], false);
+            if (trial % 2 == 0) {
+                simd.minPartMacs = 1; // split into parts (and channel groups at small batches) as a big layer would
+            }
             if (simd.accumulation.shortLanes()) {
                 shortLayers++;
             } else {
@@ -135,6 +138,7 @@ class IntConvTest {
             WeightCodes wc = weights(c, inC * 9, 4);
             Act codes = codes(n, inC, h, w, 0, 15, 0);
             IntConv simd = conv(wc, inC, 3, stride, 1, 0, 15, true);
+            simd.minPartMacs = 1;
             IntConv scalar = conv(wc, inC, 3, stride, 1, 0, 15, false);
             int oh = simd.outH(codes);
             int ow = simd.outW(codes);
@@ -152,10 +156,32 @@ class IntConvTest {
     }
 
     @Test
+    void batchOneSplitsChannelGroupsOverSharedPlanes() {
+        WeightCodes wc = weights(23, 5 * 9, 4);
+        Act in = codes(1, 5, 13, 17, 0, 15, 0);
+        IntConv simd = conv(wc, 5, 3, 1, 1, 0, 15, true);
+        simd.minPartMacs = 1;
+        IntConv scalar = conv(wc, 5, 3, 1, 1, 0, 15, false);
+        Requant q = requant(23, 0, 15, 0.01);
+        int before = Threads.count();
+        try {
+            Threads.set(3);
+            byte[] a = new byte[23 * 13 * 17];
+            byte[] e = new byte[a.length];
+            simd.forward(in, Epilogue.codes(q, 23, 13, 17, a));
+            scalar.forward(in, Epilogue.codes(q, 23, 13, 17, e));
+            assertArrayEquals(e, a);
+        } finally {
+            Threads.set(before);
+        }
+    }
+
+    @Test
     void resultsDoNotDependOnTheThreadCount() {
         WeightCodes wc = weights(13, 7 * 9, 4);
         Act in = codes(3, 7, 11, 19, 0, 15, 0);
         IntConv conv = conv(wc, 7, 3, 1, 1, 0, 15, true);
+        conv.minPartMacs = 1;
         Requant q = requant(13, 0, 15, 0.01);
         int before = Threads.count();
         try {
