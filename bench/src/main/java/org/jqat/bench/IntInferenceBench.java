@@ -22,7 +22,7 @@ import org.openjdk.jmh.annotations.*;
  * <p>What the integer side runs (first and last layer float, the QAT default): the whole batch
  * layer by layer, every quantized conv a direct conv over 16-bit code planes with requantization
  * (and, in conv2 of each block, the residual add and ReLU) fused into its tiles. W4A4 and W2A2
- * accumulate in 16-bit lanes (chunks of 273 / 5461 taps between widenings, exact by the bound in
+ * accumulate in 16-bit lanes (chunks of at least 273 / 5461 taps between widenings, exact by the bound in
  * {@code Accumulation}); W8A8 runs its convs in int32 lanes, since an 8-bit product leaves no room
  * for a 16-bit sum. Run with {@code -jvmArgsAppend -Djqat.threads=N} to fix the thread count;
  * {@code IntModel.describe()} lists each layer's arithmetic.
