@@ -5,6 +5,7 @@ import org.jqat.core.backend.BitMask;
 import org.jqat.core.backend.Conv2dShape;
 import org.jqat.core.backend.FakeQuantShape;
 import org.jqat.core.backend.Storage;
+import org.jqat.core.backend.UnaryOp;
 
 /** 2-D convolution (NCHW) with stride, padding, dilation and groups. */
 final class Convolution {
@@ -83,10 +84,9 @@ final class Convolution {
     }
 
     /**
-     * {@code relu?(conv2d(x, w, bias) + residual)} as one op when no gradient is needed (the
-     * backend writes each output once); with autograd on and an operand requiring grad it is the
-     * composition of the differentiable ops, so it never computes something a gradient could not
-     * follow.
+     * {@code relu?(conv2d(x, w, bias) + residual)} as one op: the backend writes each output once,
+     * and the backward applies the ReLU mask once ({@code gPre = gy·[y > 0]}, which is also the
+     * residual's gradient) before the convolution's own data and weight gradients.
      */
     static Tensor conv2dFused(Tensor x, Tensor w, Tensor bias, Tensor residual, boolean relu, int[] stride, int[] padding,
                               int[] dilation, int groups) {
@@ -96,22 +96,32 @@ final class Convolution {
                     + s.n() + ", " + s.cOut() + ", " + s.outH() + ", " + s.outW() + "]");
         }
         Tensor.sameDevice("conv2dFused", x, residual);
-        boolean needsGraph = Autograd.isGradEnabled() && (x.requiresGrad || w.requiresGrad
-                || bias != null && bias.requiresGrad || residual != null && residual.requiresGrad);
-        if (needsGraph) {
-            Tensor y = conv2d(x, w, bias, stride, padding, dilation, groups);
-            if (residual != null) {
-                y = y.add(residual);
-            }
-            return relu ? y.relu() : y;
-        }
         Backend be = x.backend();
         Tensor xd = x.dense(), wd = w.dense(), bd = bias == null ? null : bias.dense();
         Tensor rd = residual == null ? null : residual.dense();
         Tensor y = Tensor.uninitialized(be, s.n(), s.cOut(), s.outH(), s.outW());
         be.conv2dFused(s, xd.storage, wd.storage, bd == null ? null : bd.storage, rd == null ? null : rd.storage, relu,
                 y.storage);
-        return y;
+        return Autograd.record("conv2dFused", y, g -> {
+            Tensor gd = g.dense();
+            Tensor gPre = gd;
+            if (relu) {
+                gPre = Tensor.uninitialized(be, y.shape);
+                be.unaryBackward(UnaryOp.RELU, y.storage, y.storage, gd.storage, gPre.storage, y.numel());
+            }
+            Tensor gx = null;
+            Tensor gw = null;
+            if (x.requiresGrad) {
+                gx = Tensor.uninitialized(be, x.shape);
+                be.conv2dBackwardData(s, gPre.storage, wd.storage, gx.storage);
+            }
+            if (w.requiresGrad) {
+                gw = Tensor.uninitialized(be, w.shape);
+                be.conv2dBackwardWeight(s, xd.storage, gPre.storage, gw.storage);
+            }
+            Tensor gr = residual != null && residual.requiresGrad ? (gPre == gd ? gd.contiguousCopy() : gPre) : null;
+            return new Tensor[] {gx, gw, biasGradient(s, be, bias, gPre), gr};
+        }, x, w, bias, residual);
     }
 
     private static Tensor biasGradient(Conv2dShape s, Backend be, Tensor bias, Tensor gd) {

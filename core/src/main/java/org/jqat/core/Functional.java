@@ -34,10 +34,10 @@ public final class Functional {
     }
 
     /**
-     * Inference convolution with its epilogue: {@code conv2d(x, weight, bias) + residual}, then
-     * ReLU when {@code relu}; residual (the output's shape) and bias may be null. Without gradients
-     * the backend writes each output value once (eval-mode models with batch norm folded into the
-     * weights use it); with autograd recording it is the composition of the differentiable ops.
+     * Convolution with its epilogue: {@code conv2d(x, weight, bias) + residual}, then ReLU when
+     * {@code relu}; residual (the output's shape) and bias may be null. The backend writes each
+     * output value once (eval-mode models with batch norm folded into the weights use it); the
+     * backward applies the ReLU mask once and runs the convolution's gradients on it.
      */
     public static Tensor conv2dFused(Tensor x, Tensor weight, Tensor bias, Tensor residual, boolean relu, int[] stride,
                                      int[] padding, int[] dilation, int groups) {

@@ -115,6 +115,13 @@ class GradientCheckTest {
                 param(2, 4, 4, 4), param(6, 2, 3, 3), param(6));
         check("conv2d depthwise 1x1", t -> Functional.conv2d(t[0], t[1], null, new int[] {2}, new int[] {0}, new int[] {1}, 3),
                 param(1, 3, 5, 5), param(3, 1, 1, 1));
+        int[] one = {1};
+        check("conv2dFused bias residual relu", t -> Functional.conv2dFused(t[0], t[1], t[2], t[3], true, one, one, one, 1),
+                param(2, 3, 5, 5), param(4, 3, 3, 3), param(4), param(2, 4, 5, 5));
+        check("conv2dFused strided, no relu", t -> Functional.conv2dFused(t[0], t[1], null, t[2], false, new int[] {2},
+                one, one, 1), param(1, 2, 6, 7), param(3, 2, 3, 3), param(1, 3, 3, 4));
+        check("conv2dFused relu only", t -> Functional.conv2dFused(t[0], t[1], t[2], null, true, one, new int[] {0}, one, 1),
+                param(2, 2, 4, 4), param(3, 2, 3, 3), param(3));
     }
 
     @Test

@@ -48,6 +48,18 @@ public final class Inference {
         return new InferenceModel(fuse(copy));
     }
 
+    /**
+     * The folded form of a frozen module in eval mode, for use inside a larger graph: the same
+     * folding as {@link #optimize}, without its wrapper, so gradients still flow to the input (the
+     * folded weights are constants). Block replacement runs its frozen full-precision copy this
+     * way. {@code module} must not be needed unfolded afterwards: containers it does not know are
+     * changed in place (their known children replaced), known ones are rebuilt.
+     */
+    public static Module fold(Module module) {
+        module.eval();
+        return fuse(module);
+    }
+
     /** The fused form of m: a known container or block rebuilt, anything else with its children fused. */
     static Module fuse(Module m) {
         if (m.getClass() == BasicBlock.class || m.getClass() == Bottleneck.class) {

@@ -13,6 +13,7 @@ import org.jqat.core.backend.Device;
 import org.jqat.nn.Blocks;
 import org.jqat.nn.Module;
 import org.jqat.nn.NamedBlock;
+import org.jqat.nn.infer.Inference;
 import org.jqat.qat.convert.QuantLayers;
 import org.jqat.qat.train.Objective;
 
@@ -26,13 +27,15 @@ import org.jqat.qat.train.Objective;
  * <p>The M_i share the LP blocks (no copies) and start from the LP network's own intermediate
  * features, so each branch costs only its FP suffix; autograd sums every branch's gradient into
  * the LP parameters. The FP copy is frozen (no gradients to its weights) and kept in eval mode
- * (its BatchNorm statistics never change). After training, the LP model alone is the result.
+ * (its BatchNorm statistics never change), so its blocks run folded ({@link Inference#fold}: batch
+ * norm inside the convolutions, one fused pass per convolution forward and backward). After
+ * training, the LP model alone is the result.
  */
 public final class BlockReplacement implements Objective {
     private final Module lp;
     private final Module fp;
     private final List<NamedBlock> lpBlocks;
-    private final List<NamedBlock> fpBlocks;
+    private List<NamedBlock> fpBlocks;
     private final BrConfig config;
     private final List<Integer> branchPoints;
     /** The last step's loss terms, detached and kept past its TensorScope; read back only when asked. */
@@ -43,7 +46,7 @@ public final class BlockReplacement implements Objective {
         this.fp = fp;
         this.config = config;
         this.lpBlocks = cut(lp, config.granularity(), "LP");
-        this.fpBlocks = cut(fp, config.granularity(), "FP");
+        this.fpBlocks = folded(cut(fp, config.granularity(), "FP"));
         List<String> lpNames = lpBlocks.stream().map(NamedBlock::name).toList();
         List<String> fpNames = fpBlocks.stream().map(NamedBlock::name).toList();
         if (!lpNames.equals(fpNames)) {
@@ -102,6 +105,11 @@ public final class BlockReplacement implements Objective {
         return new BlockReplacement(lpModel, frozen, config);
     }
 
+    /** The frozen FP blocks folded for speed ({@link Inference#fold}); the names stay the cut's. */
+    private static List<NamedBlock> folded(List<NamedBlock> blocks) {
+        return blocks.stream().map(b -> new NamedBlock(b.name(), Inference.fold(b.module()))).toList();
+    }
+
     private static List<NamedBlock> cut(Module m, BrConfig.Granularity g, String which) {
         if (!(m instanceof Blocks b)) {
             throw new IllegalArgumentException(which + " model " + m.getClass().getSimpleName()
@@ -117,11 +125,13 @@ public final class BlockReplacement implements Objective {
 
     /**
      * Moves the LP model and the frozen FP copy to {@code device} (see {@link Module#to}: build
-     * the optimizer afterwards); returns this. The block lists stay valid: modules move in place.
+     * the optimizer afterwards); returns this. The LP block list stays valid (modules move in
+     * place); the folded FP blocks are folded again from the moved copy.
      */
     public BlockReplacement to(Device device) {
         lp.to(device);
         fp.to(device);
+        fpBlocks = folded(cut(fp, config.granularity(), "FP"));
         return this;
     }
 
