@@ -31,66 +31,12 @@ final class OffsetKernels {
     /**
      * {@code out[r·ldo + j] = Σ_k ap[aOff + k·MR + r] · planes[q0 + offsets[k] + j]} for r < MR and
      * j < NR: an MR × NR tile of output channels × output positions, accumulated over all
-     * {@code taps} in registers and stored once.
+     * {@code taps} in registers and stored once: {@link #forwardStoreTile} on one contiguous
+     * window of two vectors.
      */
     static void forwardTile(int taps, float[] ap, int aOff, int[] offsets, float[] planes, int q0,
                             float[] out, int outOff, int ldo) {
-        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-        FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-        FloatVector c60 = c00, c61 = c00, c70 = c00, c71 = c00;
-        for (int k = 0; k < taps; k++) {
-            int bi = q0 + offsets[k], ai = aOff + k * MR;
-            FloatVector b0 = FloatVector.fromArray(S, planes, bi);
-            FloatVector b1 = FloatVector.fromArray(S, planes, bi + L);
-            FloatVector a = FloatVector.broadcast(S, ap[ai]);
-            c00 = a.fma(b0, c00);
-            c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(S, ap[ai + 1]);
-            c10 = a.fma(b0, c10);
-            c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(S, ap[ai + 2]);
-            c20 = a.fma(b0, c20);
-            c21 = a.fma(b1, c21);
-            a = FloatVector.broadcast(S, ap[ai + 3]);
-            c30 = a.fma(b0, c30);
-            c31 = a.fma(b1, c31);
-            a = FloatVector.broadcast(S, ap[ai + 4]);
-            c40 = a.fma(b0, c40);
-            c41 = a.fma(b1, c41);
-            a = FloatVector.broadcast(S, ap[ai + 5]);
-            c50 = a.fma(b0, c50);
-            c51 = a.fma(b1, c51);
-            a = FloatVector.broadcast(S, ap[ai + 6]);
-            c60 = a.fma(b0, c60);
-            c61 = a.fma(b1, c61);
-            a = FloatVector.broadcast(S, ap[ai + 7]);
-            c70 = a.fma(b0, c70);
-            c71 = a.fma(b1, c71);
-        }
-        int o = outOff;
-        c00.intoArray(out, o);
-        c01.intoArray(out, o + L);
-        o += ldo;
-        c10.intoArray(out, o);
-        c11.intoArray(out, o + L);
-        o += ldo;
-        c20.intoArray(out, o);
-        c21.intoArray(out, o + L);
-        o += ldo;
-        c30.intoArray(out, o);
-        c31.intoArray(out, o + L);
-        o += ldo;
-        c40.intoArray(out, o);
-        c41.intoArray(out, o + L);
-        o += ldo;
-        c50.intoArray(out, o);
-        c51.intoArray(out, o + L);
-        o += ldo;
-        c60.intoArray(out, o);
-        c61.intoArray(out, o + L);
-        o += ldo;
-        c70.intoArray(out, o);
-        c71.intoArray(out, o + L);
+        forwardStoreTile(taps, ap, aOff, offsets, planes, q0, q0 + L, out, outOff, outOff + L, ldo, MR);
     }
 
     /**
