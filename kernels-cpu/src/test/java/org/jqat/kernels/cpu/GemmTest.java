@@ -46,8 +46,11 @@ class GemmTest {
     @Test
     void largeBlockedAndParallelShapes() {
         Random r = new Random(12);
-        // Crosses KC (128), MC (128) and the parallel threshold; odd sizes leave edge tiles everywhere.
+        // Crosses MC (128), NC (2048), KC (1024: two slabs, beta on the first only) and the parallel
+        // threshold; odd sizes leave edge tiles everywhere.
         check(r, false, false, 301, 259, 300, 1f, 0f, 0, 0, 0, 0, 0, 0);
+        check(r, false, false, 37, 45, 1100, 1f, 0.5f, 0, 0, 0, 0, 0, 0);
+        check(r, true, true, 19, 33, 2051, 0.5f, 1f, 2, 0, 1, 0, 0, 3);
         check(r, true, false, 150, 400, 257, 0.5f, 1f, 3, 0, 5, 7, 0, 2);
         check(r, false, true, 133, 77, 513, -1f, 0.25f, 0, 9, 0, 0, 3, 0);
         check(r, true, true, 64, 2100, 130, 1f, 0f, 1, 1, 1, 1, 1, 1);
