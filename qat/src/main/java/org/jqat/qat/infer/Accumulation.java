@@ -25,7 +25,7 @@ package org.jqat.qat.infer;
  */
 record Accumulation(int maxProduct, int chunk) {
     /**
-     * The shortest chunk worth 16-bit lanes. Measured on one Zen 4 core (512-bit vectors, K = 288):
+     * The shortest chunk worth 16-bit lanes. Measured on one Zen 5 core (512-bit vectors, K = 288):
      * 16-bit lanes run 37 / 57 / 73 / 88 / 100 GMAC/s at chunks of 4 / 8 / 16 / 32 / 64 taps, the
      * int32 path 57: they break even at 8.
      */
