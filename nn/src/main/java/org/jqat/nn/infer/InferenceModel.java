@@ -65,7 +65,11 @@ public final class InferenceModel extends Module {
         int parts = (n + c - 1) / c;
         Tensor[] out = new Tensor[parts];
         Threads.parallelFor(parts, p -> out[p] = run(x.slice(0, p * c, Math.min(n, (p + 1) * c))));
-        return Tensor.concat(0, out);
+        Tensor result = Tensor.concat(0, out);
+        for (Tensor part : out) {
+            part.close(); // back to the pool for the next call
+        }
+        return result;
     }
 
     /** One forward pass without a graph; every tensor made on the way but the result is closed. */
