@@ -20,20 +20,23 @@ final class Convolution {
         Tensor bd = bias == null ? null : bias.dense();
         Tensor y = Tensor.uninitialized(be, s.n(), s.cOut(), s.outH(), s.outW());
         be.conv2d(s, xd.storage, wd.storage, bd == null ? null : bd.storage, y.storage);
-        return Autograd.record("conv2d", y, g -> {
-            Tensor gd = g.dense();
-            Tensor gx = null;
-            Tensor gw = null;
-            if (x.requiresGrad) {
-                gx = Tensor.uninitialized(be, x.shape);
-                be.conv2dBackwardData(s, gd.storage, wd.storage, gx.storage);
-            }
-            if (w.requiresGrad) {
-                gw = Tensor.uninitialized(be, w.shape);
-                be.conv2dBackwardWeight(s, xd.storage, gd.storage, gw.storage);
-            }
-            return new Tensor[] {gx, gw, biasGradient(s, be, bias, gd)};
-        }, x, w, bias);
+        return Autograd.record("conv2d", y, g -> gradients(s, be, x, xd, w, wd, bias, g.dense()), x, w, bias);
+    }
+
+    /** The gradients of x, w and bias (each null unless it requires one) for the output gradient gy. */
+    private static Tensor[] gradients(Conv2dShape s, Backend be, Tensor x, Tensor xd, Tensor w, Tensor wd, Tensor bias,
+                                      Tensor gy) {
+        Tensor gx = null;
+        Tensor gw = null;
+        if (x.requiresGrad) {
+            gx = Tensor.uninitialized(be, x.shape);
+            be.conv2dBackwardData(s, gy.storage, wd.storage, gx.storage);
+        }
+        if (w.requiresGrad) {
+            gw = Tensor.uninitialized(be, w.shape);
+            be.conv2dBackwardWeight(s, xd.storage, gy.storage, gw.storage);
+        }
+        return new Tensor[] {gx, gw, biasGradient(s, be, bias, gy)};
     }
 
     /**
@@ -109,18 +112,9 @@ final class Convolution {
                 gPre = Tensor.uninitialized(be, y.shape);
                 be.unaryBackward(UnaryOp.RELU, y.storage, y.storage, gd.storage, gPre.storage, y.numel());
             }
-            Tensor gx = null;
-            Tensor gw = null;
-            if (x.requiresGrad) {
-                gx = Tensor.uninitialized(be, x.shape);
-                be.conv2dBackwardData(s, gPre.storage, wd.storage, gx.storage);
-            }
-            if (w.requiresGrad) {
-                gw = Tensor.uninitialized(be, w.shape);
-                be.conv2dBackwardWeight(s, xd.storage, gPre.storage, gw.storage);
-            }
+            Tensor[] conv = gradients(s, be, x, xd, w, wd, bias, gPre);
             Tensor gr = residual != null && residual.requiresGrad ? (gPre == gd ? gd.contiguousCopy() : gPre) : null;
-            return new Tensor[] {gx, gw, biasGradient(s, be, bias, gPre), gr};
+            return new Tensor[] {conv[0], conv[1], conv[2], gr};
         }, x, w, bias, residual);
     }
 

@@ -53,13 +53,16 @@ final class Conv2dKernels {
     /**
      * {@code y = relu?(conv + bias + residual)} (residual may be null) with the epilogue applied
      * while each image's output is still in cache: in the direct kernel's row stores, after the
-     * per-image GEMM otherwise. Depthwise layers run the convolution, then one pass.
+     * per-image GEMM otherwise. Depthwise layers run the convolution, then one pass when there is an epilogue.
      */
     static void forwardFused(Conv2dShape s, float[] x, float[] w, float[] bias, float[] residual, boolean relu, float[] y) {
         if (direct(s)) {
             DirectConv.forward(s, x, w, bias, y, null, residual, relu);
         } else if (depthwise(s)) {
             DepthwiseConv.forward(s, x, w, bias, y);
+            if (residual == null && !relu) {
+                return;
+            }
             int total = s.n() * s.cOut() * s.outH() * s.outW();
             Parallel.forRange(total, ElementwiseKernels.GRAIN, (lo, hi) ->
                     ElementwiseKernels.biasResidualRelu(y, lo, 0f, residual, lo, relu, y, lo, hi - lo));

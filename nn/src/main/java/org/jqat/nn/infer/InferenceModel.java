@@ -57,11 +57,11 @@ public final class InferenceModel extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        int n = x.dim() == 0 ? 1 : x.size(0);
         int c = chunk;
-        if (x.device() != Device.CPU || n <= c || x.dim() == 0) {
+        if (x.dim() == 0 || x.device() != Device.CPU || x.size(0) <= c) {
             return run(x);
         }
+        int n = x.size(0);
         int parts = (n + c - 1) / c;
         Tensor[] out = new Tensor[parts];
         Threads.parallelFor(parts, p -> out[p] = run(x.slice(0, p * c, Math.min(n, (p + 1) * c))));
