@@ -132,22 +132,46 @@ class ResNet20(nn.Module):
         return self.fc(F.adaptive_avg_pool2d(h, 1).flatten(1))
 
 
-def resnet(quant):
-    torch.set_num_threads(2)
+def compile_modes():
+    """torch.compile's modes worth timing on a CPU (PyTorch 2.x); none on 1.x."""
+    if not hasattr(torch, "compile"):
+        return []
+    return ["default", "max-autotune-no-cudagraphs"]
+
+
+def resnet_step_time(quant, mode):
+    torch.manual_seed(0)
     net = ResNet20(quant)
     opt = torch.optim.SGD(net.parameters(), lr=0.01)
     x = torch.randn(128, 3, 32, 32)
     y = torch.arange(128) % 10
+
+    def loss(x, y):
+        return F.cross_entropy(net(x), y)
+
+    step_loss = loss if mode is None else torch.compile(loss, mode=mode)
     best = float("inf")
-    for i in range(12):
+    for i in range(14):
         t = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        F.cross_entropy(net(x), y).backward()
+        step_loss(x, y).backward()
         opt.step()
         s = time.perf_counter() - t
-        if i >= 4:
+        if i >= 4:  # the first steps compile (torch.compile) and warm up
             best = min(best, s)
-    result("resnet20_lsq4_step" if quant else "resnet20_fp32_step", 128 / best, "img/s")
+    return best
+
+
+def resnet(quant):
+    """The training step in eager mode and under each torch.compile mode; the plain row is the best."""
+    torch.set_num_threads(2)
+    name = "resnet20_lsq4_step" if quant else "resnet20_fp32_step"
+    best = 0.0
+    for mode in [None] + compile_modes():
+        v = 128 / resnet_step_time(quant, mode)
+        result(f"torch_{name}_{mode or 'eager'}", v, "img/s")
+        best = max(best, v)
+    result(name, best, "img/s")
 
 
 class BlockA(nn.Module):
@@ -195,9 +219,9 @@ def infer_time(model, batch):
 
 
 def infer():
-    """ResNet-20 eval at batch 1 and 128: FP32 eager, TorchScript-frozen and optimize_for_inference
-    (conv-BN folding, oneDNN blocked layout); int8 static quantization (FX graph mode) on every
-    quantized engine this PyTorch offers. The plain rows are the best FP32 and the best int8. Eager
+    """ResNet-20 eval at batch 1 and 128: FP32 eager, TorchScript-frozen, optimize_for_inference
+    (conv-BN folding, oneDNN blocked layout) and torch.compile (PyTorch 2.x); int8 static
+    quantization (FX graph mode) on every quantized engine this PyTorch offers. The plain rows are the best FP32 and the best int8. Eager
     runs first: building the scripted and quantized models changes global state that slowed eager
     six-fold when it ran after them (Debian's 1.13)."""
     import copy
@@ -224,6 +248,10 @@ def infer():
     for name, model in scripted.items():
         for batch in (1, 128):
             record("fp32", name, batch, model)
+    for mode in compile_modes():
+        compiled = torch.compile(copy.deepcopy(net).eval(), mode=mode)
+        for batch in (1, 128):
+            record("fp32", f"compile_{mode}", batch, compiled)
     from torch.ao.quantization import get_default_qconfig_mapping
     from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
     for engine in ("onednn", "qnnpack", "fbgemm", "x86"):
@@ -243,6 +271,7 @@ def infer():
 
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "all"
+    print(f"VERSION {torch.__version__}", flush=True)
     print(f"# torch {torch.__version__}, {torch.backends.mkldnn.is_available() and 'oneDNN' or 'no oneDNN'}",
           file=sys.stderr)
     if what in ("sgemm1", "all"):

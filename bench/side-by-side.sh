@@ -19,29 +19,42 @@ trap 'rm -rf "$out"' EXIT
   "$JAVA" "${JOPTS[@]}" -Djqat.threads=2 org.jqat.bench.SideBySide infer 2>/dev/null
 } | grep '^RESULT' > "$out/jqat"
 
-if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-  export OMP_WAIT_POLICY=passive
-  export GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824
-  /usr/bin/python3 bench/pytorch_side.py all 2>/dev/null | grep '^RESULT' > "$out/torch"
-else
-  echo "PyTorch not found for /usr/bin/python3 (apt-get install -y python3-torch); showing jqat only" >&2
-  : > "$out/torch"
+# Every PyTorch installed here runs the same workloads (Debian's python3-torch 1.13 at
+# /usr/bin/python3, a pip-installed 2.x with torch.compile at `python3`; PYTORCH_PYTHONS overrides
+# the list); each row pairs jqat with the best of them and names the version that won.
+export OMP_WAIT_POLICY=passive
+export GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824
+: > "$out/torch"
+seen=""
+for py in ${PYTORCH_PYTHONS:-python3 /usr/bin/python3}; do
+  version=$("$py" -c 'import torch; print(torch.__version__)' 2>/dev/null) || continue
+  [[ " $seen " == *" $version "* ]] && continue
+  seen="$seen $version"
+  "$py" bench/pytorch_side.py all 2>/dev/null | awk -v v="$version" '$1 == "RESULT" { print $0, v }' >> "$out/torch"
+done
+if [[ -z "$seen" ]]; then
+  echo "PyTorch not found (apt-get install -y python3-torch, or pip install torch); showing jqat only" >&2
 fi
+# best per workload: the highest value, or the lowest for times (ms)
+awk '{ k = $2; better = ($4 == "ms") ? ($3 < best[k]) : ($3 > best[k])
+       if (!(k in best) || better) { best[k] = $3; line[k] = $0 } }
+     END { for (k in line) print line[k] }' "$out/torch" > "$out/best"
 
 printf '%-40s %12s %12s %8s  %s\n' workload jqat pytorch ratio unit
 while read -r _ name value unit; do
-  tv=$(awk -v n="$name" '$2 == n { print $3 }' "$out/torch")
+  tv=$(awk -v n="$name" '$2 == n { print $3 }' "$out/best")
+  tver=$(awk -v n="$name" '$2 == n { print $5 }' "$out/best")
   if [[ -n "$tv" ]]; then
     # ratio > 1 means jqat is better (for ms, lower is better, so the ratio is inverted)
     ratio=$(awk -v a="$value" -v b="$tv" -v u="$unit" 'BEGIN { printf "%.2fx", (u == "ms") ? b / a : a / b }')
   else
     tv="-"; ratio="-"
   fi
-  printf '%-40s %12s %12s %8s  %s\n' "$name" "$value" "$tv" "$ratio" "$unit"
+  printf '%-40s %12s %12s %8s  %s\n' "$name" "$value" "$tv" "$ratio" "$unit${tver:+ (torch $tver)}"
 done < "$out/jqat"
-# PyTorch-only rows (its separate inference paths and int8 engines; the paired rows above take the best of them)
-while read -r _ name value unit; do
+# PyTorch-only rows (its separate paths, compile modes and int8 engines, per version; the paired rows above take the best)
+while read -r _ name value unit version; do
   if ! awk -v n="$name" '$2 == n { found = 1 } END { exit !found }' "$out/jqat"; then
-    printf '%-40s %12s %12s %8s  %s\n' "$name" "-" "$value" "-" "$unit"
+    printf '%-40s %12s %12s %8s  %s\n' "$name" "-" "$value" "-" "$unit (torch $version)"
   fi
 done < "$out/torch"

@@ -60,28 +60,13 @@ final class Convolution {
                 bd == null ? null : bd.storage, y.storage);
         return Autograd.record("conv2dFakeQuantInput", y, g -> {
             Tensor gd = g.dense();
-            boolean quantGrads = x.requiresGrad || scale.requiresGrad || offset != null && offset.requiresGrad;
             Tensor gx = x.requiresGrad ? Tensor.uninitialized(be, x.shape) : null;
             Tensor gs = scale.requiresGrad ? Tensor.empty(be, scale.shape) : null;
             Tensor go = offset != null && offset.requiresGrad ? Tensor.empty(be, offset.shape) : null;
             Tensor gw = w.requiresGrad ? Tensor.uninitialized(be, w.shape) : null;
-            if (!quantGrads && gw == null) {
-                return new Tensor[] {null, null, biasGradient(s, be, bias, gd), null, null};
-            }
-            try (Storage xq = be.allocateUninitialized(fq.size()); BitMask mask = be.allocateMask(fq.size())) {
-                be.fakeQuantize(fq, xd.storage, sd.storage, od == null ? null : od.storage, xq, mask);
-                if (quantGrads) {
-                    try (Storage gxq = be.allocateUninitialized(fq.size())) {
-                        be.conv2dBackwardData(s, gd.storage, wd.storage, gxq);
-                        be.fakeQuantizeBackward(fq, xd.storage, gxq, sd.storage, od == null ? null : od.storage, mask,
-                                gx == null ? null : gx.storage, gs == null ? null : gs.storage,
-                                go == null ? null : go.storage);
-                    }
-                }
-                if (gw != null) {
-                    be.conv2dBackwardWeight(s, xq, gd.storage, gw.storage);
-                }
-            }
+            be.conv2dFakeQuantInputBackward(s, fq, xd.storage, sd.storage, od == null ? null : od.storage, wd.storage,
+                    gd.storage, gx == null ? null : gx.storage, gs == null ? null : gs.storage,
+                    go == null ? null : go.storage, gw == null ? null : gw.storage);
             return new Tensor[] {gx, gw, biasGradient(s, be, bias, gd), gs, go};
         }, x, w, bias, scale, offset);
     }

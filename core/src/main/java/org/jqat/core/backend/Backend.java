@@ -272,6 +272,34 @@ public interface Backend {
     }
 
     /**
+     * The gradients of {@link #conv2dFakeQuantInput} for an output gradient gy: gx and the
+     * quantizer's gScale and gOffset through the fake-quantize backward of the conv's data gradient,
+     * and gw = the weight gradient against fq(x). Each of gx, gScale, gOffset, gw may be null when
+     * not needed; offset may be null (β = 0). The default materialises fq(x) and its mask; a backend
+     * may recompute both on the fly and must then produce exactly the values the default would.
+     */
+    default void conv2dFakeQuantInputBackward(Conv2dShape s, FakeQuantShape q, Storage x, Storage scale, Storage offset,
+                                              Storage w, Storage gy, Storage gx, Storage gScale, Storage gOffset,
+                                              Storage gw) {
+        boolean quantGrads = gx != null || gScale != null || gOffset != null;
+        if (!quantGrads && gw == null) {
+            return;
+        }
+        try (Storage xq = allocateUninitialized(q.size()); BitMask mask = allocateMask(q.size())) {
+            fakeQuantize(q, x, scale, offset, xq, mask);
+            if (quantGrads) {
+                try (Storage gxq = allocateUninitialized(q.size())) {
+                    conv2dBackwardData(s, gy, w, gxq);
+                    fakeQuantizeBackward(q, x, gxq, scale, offset, mask, gx, gScale, gOffset);
+                }
+            }
+            if (gw != null) {
+                conv2dBackwardWeight(s, xq, gy, gw);
+            }
+        }
+    }
+
+    /**
      * Fake-quantize backward in one pass: {@code gx = mask ? gy : 0}; per channel,
      * {@code gScale = gradScale·Σ gy·(inside ? (stepGradInside ? q − v : 0) : q)} and
      * {@code gOffset = gradScale·Σ gy·(inside ? 0 : 1)}. Any of gx, gScale, gOffset may be null when not

@@ -218,6 +218,32 @@ public final class CpuBackend implements Backend {
         DirectConv.forward(s, HeapStorage.of(x), HeapStorage.of(w), orNull(bias), HeapStorage.of(y), iq);
     }
 
+    /**
+     * Direct layers never materialise fq(x) or its mask: the data gradient goes through the mask
+     * recomputed from x, and the weight gradient quantizes x while laying it out.
+     */
+    @Override
+    public void conv2dFakeQuantInputBackward(Conv2dShape s, FakeQuantShape q, Storage x, Storage scale, Storage offset,
+                                             Storage w, Storage gy, Storage gx, Storage gScale, Storage gOffset,
+                                             Storage gw) {
+        if (!Conv2dKernels.direct(s)) {
+            Backend.super.conv2dFakeQuantInputBackward(s, q, x, scale, offset, w, gy, gx, gScale, gOffset, gw);
+            return;
+        }
+        if (gx != null || gScale != null || gOffset != null) {
+            try (Storage gxq = allocateUninitialized(q.size())) {
+                conv2dBackwardData(s, gy, w, gxq);
+                FakeQuantKernels.backward(q, HeapStorage.of(x), HeapStorage.of(gxq), HeapStorage.of(scale), orNull(offset),
+                        null, orNull(gx), orNull(gScale), orNull(gOffset));
+            }
+        }
+        if (gw != null) {
+            DirectConv.InputQuant iq = new DirectConv.InputQuant(HeapStorage.of(scale)[0],
+                    offset == null ? 0f : HeapStorage.of(offset)[0], q.qmin(), q.qmax());
+            DirectConv.backwardWeight(s, HeapStorage.of(x), HeapStorage.of(gy), HeapStorage.of(gw), iq);
+        }
+    }
+
     @Override
     public void conv2dBackwardData(Conv2dShape s, Storage gy, Storage w, Storage gx) {
         Conv2dKernels.backwardData(s, HeapStorage.of(gy), HeapStorage.of(w), HeapStorage.of(gx));

@@ -115,6 +115,9 @@ final class DirectConv {
                 int src = xOff + ci * h * w;
                 for (int py = 0; py < sh; py++) {
                     for (int px = 0; px < sw; px++) {
+                        // columns j with 0 <= px + j*sw - pw < w (the same for every row)
+                        int lo = Math.max(0, ceilDiv(pw - px, sw));
+                        int hi = Math.min(wq, ceilDiv(w + pw - px, sw));
                         for (int r = 0; r < hq; r++, d += wq) {
                             int iy = py + r * sh - ph;
                             if (iy < 0 || iy >= h) {
@@ -124,9 +127,6 @@ final class DirectConv {
                                 continue;
                             }
                             int row = src + iy * w;
-                            // columns j with 0 <= px + j*sw - pw < w
-                            int lo = Math.max(0, ceilDiv(pw - px, sw));
-                            int hi = Math.min(wq, ceilDiv(w + pw - px, sw));
                             if (hi <= lo) {
                                 if (!bordersZero) {
                                     Arrays.fill(dst, d, d + wq, 0f);
@@ -500,6 +500,11 @@ final class DirectConv {
     // ---- weight gradient ------------------------------------------------------------------
 
     static void backwardWeight(Conv2dShape s, float[] x, float[] gy, float[] gw) {
+        backwardWeight(s, x, gy, gw, null);
+    }
+
+    /** The weight gradient against the input fake-quantized by q (null: the input as it is), quantized as it is laid out. */
+    static void backwardWeight(Conv2dShape s, float[] x, float[] gy, float[] gw, InputQuant q) {
         int size = s.weightSize();
         if (s.n() == 0) {
             Arrays.fill(gw, 0, size, 0f);
@@ -534,7 +539,7 @@ final class DirectConv {
                     int imgs = Math.min(chunk, hi - n0), ldg = chunk * qv;
                     for (int i = 0; i < imgs; i++) {
                         int n = n0 + i;
-                        p.build(x, (n * s.cIn() + g * cig) * hw, planes, i * p.imageSize());
+                        p.build(x, (n * s.cIn() + g * cig) * hw, planes, i * p.imageSize(), q, false);
                         for (int co = 0; co < cog; co++) {
                             int src = (n * s.cOut() + g * cog + co) * ohw, d = co * ldg + i * qv;
                             for (int a = 0; a < oh; a++) {

@@ -127,6 +127,10 @@ final class FakeQuantKernels {
         }
     }
 
+    /**
+     * The backward pass; {@code words} is the forward's mask, or null to recompute it from x (the
+     * same compare of the same {@code (x − β) / s}, so the same bits) when the forward wrote none.
+     */
     static void backward(FakeQuantShape s, float[] x, float[] gy, float[] scale, float[] offset, long[] words,
                          float[] gx, float[] gScale, float[] gOffset) {
         int total = s.size(), inner = s.inner(), ch = s.channels();
@@ -180,18 +184,27 @@ final class FakeQuantKernels {
             int blockEnd = Math.min(to - L, i + Reductions.BLOCK);
             FloatVector accS = zero, accO = zero;
             for (; i <= blockEnd; i += L) {
-                int w = i >>> 6, sh = i & 63;
-                long bits = words[w] >>> sh;
-                if (sh + L > 64) {
-                    bits |= words[w + 1] << (64 - sh);
+                FloatVector v = null;
+                VectorMask<Float> inside;
+                if (words == null) {
+                    v = FloatVector.fromArray(S, x, i).sub(vBeta).div(vStep);
+                    inside = v.compare(VectorOperators.GE, vQmin).and(v.compare(VectorOperators.LE, vQmax));
+                } else {
+                    int w = i >>> 6, sh = i & 63;
+                    long bits = words[w] >>> sh;
+                    if (sh + L > 64) {
+                        bits |= words[w + 1] << (64 - sh);
+                    }
+                    inside = VectorMask.fromLong(S, bits);
                 }
-                VectorMask<Float> inside = VectorMask.fromLong(S, bits);
                 FloatVector g = FloatVector.fromArray(S, gy, i);
                 if (gx != null) {
                     zero.blend(g, inside).intoArray(gx, i);
                 }
                 if (sums) {
-                    FloatVector v = FloatVector.fromArray(S, x, i).sub(vBeta).div(vStep);
+                    if (v == null) {
+                        v = FloatVector.fromArray(S, x, i).sub(vBeta).div(vStep);
+                    }
                     FloatVector outTerm = vQmax.blend(vQmin, v.compare(VectorOperators.LT, vQmin));
                     FloatVector inTerm = stepInside ? v.add(MAGIC).sub(MAGIC).sub(v) : zero;
                     accS = g.fma(outTerm.blend(inTerm, inside), accS);
@@ -210,14 +223,14 @@ final class FakeQuantKernels {
     static void backwardScalar(FakeQuantShape s, float[] x, float[] gy, long[] words, float[] gx, boolean sums,
                                int from, int to, float step, float beta, double[] acc) {
         for (int k = from; k < to; k++) {
-            boolean inside = (words[k >>> 6] >>> (k & 63) & 1L) != 0;
+            float v = (x[k] - beta) / step;
+            boolean inside = words == null ? v >= s.qmin() && v <= s.qmax() : (words[k >>> 6] >>> (k & 63) & 1L) != 0;
             if (gx != null) {
                 gx[k] = inside ? gy[k] : 0f;
             }
             if (!sums) {
                 continue;
             }
-            float v = (x[k] - beta) / step;
             if (inside) {
                 if (s.stepGradInside()) {
                     acc[0] += (double) gy[k] * ((float) Math.rint(v) - v);

@@ -51,6 +51,15 @@ class FakeQuantTest {
         Storage gxOnly = new HeapStorage(n);
         CPU.fakeQuantizeBackward(s, storage(x), storage(gy), storage(scale), off, ma, gxOnly, null, null);
         assertBitExact(data(gxe), data(gxOnly), "fq gx only " + s);
+
+        // without the forward's mask (the fused conv's backward) the kernel recomputes it: same bits
+        float[] gxm = new float[n], gsm = new float[ch], gom = new float[ch], gxmOnly = new float[n];
+        FakeQuantKernels.backward(s, x, gy, scale, withOffset ? offset : null, null, gxm, gsm, gom);
+        FakeQuantKernels.backward(s, x, gy, scale, withOffset ? offset : null, null, gxmOnly, null, null);
+        assertBitExact(data(gxa), gxm, "fq gx, mask recomputed " + s);
+        assertBitExact(data(gsa), gsm, "fq gScale, mask recomputed " + s);
+        assertBitExact(data(goa), gom, "fq gOffset, mask recomputed " + s);
+        assertBitExact(data(gxa), gxmOnly, "fq gx only, mask recomputed " + s);
     }
 
     @Test

@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * On the cpu backend the fused quantized-input convolution (quantizing while laying out the
- * input) equals conv2d of the fake-quantized tensor, value and every gradient, bit for bit.
+ * input, forward and weight gradient; the data gradient through the mask recomputed from x)
+ * equals conv2d of the fake-quantized tensor, value and every gradient, bit for bit.
  */
 class FusedConvTest {
 
@@ -19,6 +20,8 @@ class FusedConvTest {
             checkAgainstComposition(rng, new int[] {3, 16, 9, 9}, new int[] {16, 16, 3, 3}, 1, 1, false);
             checkAgainstComposition(rng, new int[] {2, 8, 10, 10}, new int[] {16, 8, 3, 3}, 2, 1, true);
             checkAgainstComposition(rng, new int[] {2, 8, 6, 6}, new int[] {4, 8, 1, 1}, 2, 0, false);
+            checkAgainstComposition(rng, new int[] {3, 5, 11, 9}, new int[] {7, 5, 3, 3}, 2, 1, true);  // odd sizes, tails
+            checkAgainstComposition(rng, new int[] {1, 3, 7, 13}, new int[] {9, 3, 3, 3}, 1, 1, false); // batch 1
         }
     }
 }
