@@ -56,6 +56,35 @@ class GemmTest {
         check(r, true, true, 64, 2100, 130, 1f, 0f, 1, 1, 1, 1, 1, 1);
     }
 
+    /**
+     * The parallel path for wide C (packed A shared, column parts claimed by free threads) gives
+     * exactly serial's bits: across KC slabs (k > 1024), NC (n > 2048), MC edges and transposes.
+     */
+    @Test
+    void parallelWideEqualsSerialBitForBit() {
+        Random r = new Random(14);
+        int[][] shapes = {{129, 301, 257}, {37, 2100, 1100}, {200, 200, 64}, {9, 4099, 33}};
+        int before = org.jqat.core.Threads.count();
+        org.jqat.core.Threads.set(3);
+        try {
+            for (int[] d : shapes) {
+                int m = d[0], n = d[1], k = d[2];
+                for (boolean ta : new boolean[] {false, true}) {
+                    for (boolean tb : new boolean[] {false, true}) {
+                        int lda = (ta ? m : k) + 1, ldb = (tb ? k : n) + 2, ldc = n + 3;
+                        float[] a = randn(r, (ta ? k : m) * lda), b = randn(r, (tb ? n : k) * ldb);
+                        float[] c = randn(r, m * ldc), cs = c.clone(), cp = c.clone();
+                        Gemm.serial(ta, tb, m, n, k, 0.75f, a, 0, lda, b, 0, ldb, 0.5f, cs, 0, ldc);
+                        Gemm.gemm(ta, tb, m, n, k, 0.75f, a, 0, lda, b, 0, ldb, 0.5f, cp, 0, ldc);
+                        assertBitExact(cs, cp, "parallel gemm m=" + m + " n=" + n + " k=" + k + " ta=" + ta + " tb=" + tb);
+                    }
+                }
+            }
+        } finally {
+            org.jqat.core.Threads.set(before);
+        }
+    }
+
     @Test
     void degenerateSizes() {
         Random r = new Random(13);
