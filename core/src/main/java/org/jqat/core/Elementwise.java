@@ -13,10 +13,10 @@ final class Elementwise {
         Backend be = x.backend();
         Tensor xd = x.dense();
         int n = x.numel();
-        Tensor y = Tensor.empty(be, x.shape);
+        Tensor y = Tensor.uninitialized(be, x.shape);
         be.unary(op, xd.storage, y.storage, n);
         return Autograd.record(op.name().toLowerCase(java.util.Locale.ROOT), y, g -> {
-            Tensor gx = Tensor.empty(be, xd.shape);
+            Tensor gx = Tensor.uninitialized(be, xd.shape);
             be.unaryBackward(op, xd.storage, y.storage, g.dense().storage, gx.storage, n);
             return new Tensor[] {gx};
         }, x);
@@ -29,10 +29,10 @@ final class Elementwise {
         Backend be = x.backend();
         Tensor xd = x.dense();
         int n = x.numel();
-        Tensor y = Tensor.empty(be, x.shape);
+        Tensor y = Tensor.uninitialized(be, x.shape);
         be.clamp(xd.storage, y.storage, n, lo, hi);
         return Autograd.record("clamp", y, g -> {
-            Tensor gx = Tensor.empty(be, xd.shape);
+            Tensor gx = Tensor.uninitialized(be, xd.shape);
             be.clampBackward(xd.storage, g.dense().storage, gx.storage, n, lo, hi);
             return new Tensor[] {gx};
         }, x);
@@ -42,7 +42,7 @@ final class Elementwise {
     static Tensor affine(Tensor x, float scale, float shift) {
         Backend be = x.backend();
         Tensor xd = x.dense();
-        Tensor y = Tensor.empty(be, x.shape);
+        Tensor y = Tensor.uninitialized(be, x.shape);
         be.affine(xd.storage, y.storage, x.numel(), scale, shift);
         return Autograd.record("affine", y, g -> new Tensor[] {g.mul(scale)}, x);
     }
@@ -52,7 +52,7 @@ final class Elementwise {
         Tensor.sameDevice(name, a, b);
         int[] shape = Shape.broadcast(name, a.shape, b.shape);
         Backend be = a.backend();
-        Tensor out = Tensor.empty(be, shape);
+        Tensor out = Tensor.uninitialized(be, shape);
         be.binary(op, shape, a.storage, a.offset, broadcastStrides(a, shape),
                 b.storage, b.offset, broadcastStrides(b, shape), out.storage);
         return Autograd.record(name, out, g -> binaryBackward(op, a, b, out, g), a, b);
@@ -116,7 +116,7 @@ final class Elementwise {
                     broadcastStrides(other, shape), target.storage);
             return target;
         }
-        Tensor tmp = Tensor.empty(be, shape);
+        Tensor tmp = Tensor.uninitialized(be, shape);
         be.binary(op, shape, target.storage, target.offset, target.strides, other.storage, other.offset,
                 broadcastStrides(other, shape), tmp.storage);
         be.copy(shape, tmp.storage, 0, tmp.strides, target.storage, target.offset, target.strides);

@@ -37,12 +37,12 @@ final class FakeQuant {
         Tensor xd = x.dense();
         Tensor sd = scale.dense();
         Tensor od = offset == null ? null : offset.dense();
-        Tensor y = Tensor.empty(be, x.shape);
+        Tensor y = Tensor.uninitialized(be, x.shape);
         BitMask mask = be.allocateMask(x.numel());
         be.fakeQuantize(s, xd.storage, sd.storage, od == null ? null : od.storage, y.storage, mask);
         FakeQuantShape shape = s;
         Tensor out = Autograd.record("fakeQuantize", y, g -> {
-            Tensor gx = x.requiresGrad ? Tensor.empty(be, x.shape) : null;
+            Tensor gx = x.requiresGrad ? Tensor.uninitialized(be, x.shape) : null;
             Tensor gs = scale.requiresGrad ? Tensor.empty(be, scale.shape) : null;
             Tensor go = offset != null && offset.requiresGrad ? Tensor.empty(be, offset.shape) : null;
             be.fakeQuantizeBackward(shape, xd.storage, g.dense().storage, sd.storage, od == null ? null : od.storage, mask,

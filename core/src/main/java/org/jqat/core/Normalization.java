@@ -18,7 +18,7 @@ final class Normalization {
         Tensor xd = x.dense();
         Tensor wd = weight == null ? null : weight.dense();
         Tensor bd = bias == null ? null : bias.dense();
-        Tensor y = Tensor.empty(be, x.shape);
+        Tensor y = Tensor.uninitialized(be, x.shape);
         if (!training) {
             requireRunningStats(runningMean, runningVar);
             Tensor rm = runningMean.dense();
@@ -35,7 +35,7 @@ final class Normalization {
                 y.storage, mean.storage, var.storage, invStd.storage);
         updateRunningStats(runningMean, runningVar, mean, var, momentum, count);
         return Autograd.record("batchNorm", y, g -> {
-            Tensor gx = x.requiresGrad ? Tensor.empty(be, x.shape) : null;
+            Tensor gx = x.requiresGrad ? Tensor.uninitialized(be, x.shape) : null;
             Tensor gw = weight != null && weight.requiresGrad ? Tensor.empty(be, c) : null;
             Tensor gb = bias != null && bias.requiresGrad ? Tensor.empty(be, c) : null;
             be.batchNormBackward(xd.storage, g.dense().storage, n, c, hw, wd == null ? null : wd.storage,
