@@ -73,6 +73,19 @@ final class ConvKernel {
         Simd.widen(src, from, unsigned, dst, to, n);
     }
 
+    /** Scalar twin of {@link #deinterleave}: codes {@code src[from + 2j]} to {@code dst[even + j]}, {@code src[from + 2j + 1]} to {@code dst[odd + j]}, for 2j (+1) < n. */
+    static void deinterleaveScalar(byte[] src, int from, boolean unsigned, short[] dst, int even, int odd, int n) {
+        int mask = unsigned ? 0xFF : -1;
+        for (int x = 0; x < n; x++) {
+            dst[(x & 1) == 0 ? even + x / 2 : odd + x / 2] = (short) (src[from + x] & mask);
+        }
+    }
+
+    /** A row of byte codes split into its even and odd columns, widened to shorts (the phase planes of a stride-2 conv), SIMD. */
+    static void deinterleave(byte[] src, int from, boolean unsigned, short[] dst, int even, int odd, int n) {
+        Simd.deinterleave(src, from, unsigned, dst, even, odd, n);
+    }
+
     /**
      * The Vector API code, in a class of its own: the scalar twins must run on a JVM started
      * without {@code --add-modules jdk.incubator.vector} (class path), and a class's bytecode is
@@ -99,6 +112,25 @@ final class ConvKernel {
             if (j < n) {
                 VectorMask<Byte> mb = BS.indexInRange(j, n);
                 ((ShortVector) ByteVector.fromArray(BS, src, from + j, mb).convertShape(c, SS, 0)).intoArray(dst, to + j, mb.cast(SS));
+            }
+        }
+
+        /** A pair of byte columns read as one little-endian short: the even column is its low byte, the odd its high. */
+        private static final VectorSpecies<Byte> PAIRS = ByteVector.SPECIES_128;
+
+        static void deinterleave(byte[] src, int from, boolean unsigned, short[] dst, int even, int odd, int n) {
+            int pairs = PAIRS.length() / 2;
+            int j = 0;
+            for (; 2 * (j + pairs) <= n; j += pairs) {
+                ShortVector s = ByteVector.fromArray(PAIRS, src, from + 2 * j).reinterpretAsShorts();
+                ShortVector lo = unsigned ? s.and((short) 0xFF) : s.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8);
+                ShortVector hi = s.lanewise(unsigned ? VectorOperators.LSHR : VectorOperators.ASHR, 8);
+                lo.intoArray(dst, even + j);
+                hi.intoArray(dst, odd + j);
+            }
+            int mask = unsigned ? 0xFF : -1;
+            for (int x = 2 * j; x < n; x++) {
+                dst[(x & 1) == 0 ? even + x / 2 : odd + x / 2] = (short) (src[from + x] & mask);
             }
         }
 

@@ -237,6 +237,14 @@ final class IntConv {
                         ConvKernel.widen(codes, from, a.unsigned(), src, ci * block + rowBase + padding, w);
                         continue;
                     }
+                    if (stride == 2) {
+                        // padded column x + padding: even ones to phase 0, odd ones to phase 1, at (x + padding)/2
+                        int phases = (ci * 2 + pr % 2) * 2 * block + rowBase;
+                        int even = phases + padding % 2 * block + padding / 2;
+                        int odd = phases + (1 + padding) % 2 * block + (1 + padding) / 2;
+                        ConvKernel.deinterleave(codes, from, a.unsigned(), src, even, odd, w);
+                        continue;
+                    }
                     int mask = a.unsigned() ? 0xFF : -1;
                     for (int px = 0; px < stride; px++) {
                         // the columns of phase px: padded column x + padding ≡ px (mod stride), at x + padding = j·stride + px

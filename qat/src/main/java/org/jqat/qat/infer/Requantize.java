@@ -3,6 +3,7 @@ package org.jqat.qat.infer;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -106,41 +107,48 @@ public final class Requantize {
         static final VectorSpecies<Byte> BS = ByteVector.SPECIES_PREFERRED.withShape(
                 jdk.incubator.vector.VectorShape.forBitSize(Math.max(64, LS.length() * 8)));
 
-        /** {@code clamp((acc·m + bias + half) >> shift, lo, hi)} of LS.length() accumulators, in 64-bit lanes. */
-        static LongVector lanes(int[] acc, int i, Requant q, int r) {
-            IntVector a = IntVector.fromArray(IS, acc, i);
-            LongVector v = (LongVector) a.convertShape(VectorOperators.I2L, LS, 0);
+        /**
+         * {@code clamp((acc·m + bias + half) >> shift, lo, hi)} of the lanes of {@code mask} of
+         * LS.length() accumulators from {@code acc[i]}, in 64-bit lanes (the others read as 0).
+         */
+        static LongVector lanes(int[] acc, int i, VectorMask<Integer> mask, Requant q, int r) {
+            LongVector v = (LongVector) IntVector.fromArray(IS, acc, i, mask).convertShape(VectorOperators.I2L, LS, 0);
             long half = q.shift()[r] == 0 ? 0 : 1L << (q.shift()[r] - 1);
             v = v.mul(q.m()[r]).add(q.bias()[r] + half).lanewise(VectorOperators.ASHR, q.shift()[r]);
             return v.max(q.lo()).min(q.hi());
         }
 
+        // The conv epilogue hands over runs of a tile row (31, 33, 16 outputs...). Every vector is a
+        // masked one: a scalar tail cost a third of a ResNet-20 forward, and one loop body (not a
+        // full-vector loop plus a masked tail) keeps the methods small enough for C2 to intrinsify
+        // every vector op (a second copy of the body once left the shifts in the Java fallback).
+
         static void codesRow(int[] acc, int from, int n, Requant q, int r, byte[] out, int to) {
-            int bound = LS.length() == BS.length() ? n - n % LS.length() : 0;
-            int j = 0;
-            for (; j < bound; j += LS.length()) {
-                ByteVector b = (ByteVector) lanes(acc, from + j, q, r).convertShape(VectorOperators.L2B, BS, 0);
-                b.intoArray(out, to + j);
+            if (LS.length() != BS.length()) {
+                codesRowScalar(acc, from, n, q, r, out, to);
+                return;
             }
-            codesRowScalar(acc, from + j, n - j, q, r, out, to + j);
+            for (int j = 0; j < n; j += LS.length()) {
+                VectorMask<Integer> m = IS.indexInRange(j, n);
+                ByteVector b = (ByteVector) lanes(acc, from + j, m, q, r).convertShape(VectorOperators.L2B, BS, 0);
+                b.intoArray(out, to + j, m.cast(BS));
+            }
         }
 
         static void intsRow(int[] acc, int from, int n, Requant q, int r, int[] out, int to) {
-            int j = 0;
-            for (; j + LS.length() <= n; j += LS.length()) {
-                IntVector v = (IntVector) lanes(acc, from + j, q, r).convertShape(VectorOperators.L2I, IS, 0);
-                v.intoArray(out, to + j);
+            for (int j = 0; j < n; j += LS.length()) {
+                VectorMask<Integer> m = IS.indexInRange(j, n);
+                IntVector v = (IntVector) lanes(acc, from + j, m, q, r).convertShape(VectorOperators.L2I, IS, 0);
+                v.intoArray(out, to + j, m);
             }
-            intsRowScalar(acc, from + j, n - j, q, r, out, to + j);
         }
 
         static void residualRow(int[] acc, int from, Requant q, int[] x, int at, Requant id, int r, int n, int[] out, int to) {
-            int j = 0;
-            for (; j + LS.length() <= n; j += LS.length()) {
-                LongVector v = lanes(acc, from + j, q, r).add(lanes(x, at + j, id, r)).max(0).min(Integer.MAX_VALUE);
-                ((IntVector) v.convertShape(VectorOperators.L2I, IS, 0)).intoArray(out, to + j);
+            for (int j = 0; j < n; j += LS.length()) {
+                VectorMask<Integer> m = IS.indexInRange(j, n);
+                LongVector v = lanes(acc, from + j, m, q, r).add(lanes(x, at + j, m, id, r)).max(0).min(Integer.MAX_VALUE);
+                ((IntVector) v.convertShape(VectorOperators.L2I, IS, 0)).intoArray(out, to + j, m);
             }
-            residualRowScalar(acc, from + j, q, x, at + j, id, r, n - j, out, to + j);
         }
     }
 }

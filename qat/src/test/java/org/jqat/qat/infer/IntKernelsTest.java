@@ -62,6 +62,26 @@ class IntKernelsTest {
     }
 
     @Test
+    void deinterleaveMatchesScalar() {
+        for (int trial = 0; trial < 60; trial++) {
+            int n = rnd.nextInt(90);
+            int from = rnd.nextInt(5);
+            byte[] src = bytes(from + n);
+            boolean unsigned = rnd.nextBoolean();
+            int even = rnd.nextInt(3);
+            int odd = even + (n + 1) / 2 + rnd.nextInt(3);
+            short[] a = new short[odd + n / 2 + 2];
+            short[] e = new short[a.length];
+            ConvKernel.deinterleave(src, from, unsigned, a, even, odd, n);
+            ConvKernel.deinterleaveScalar(src, from, unsigned, e, even, odd, n);
+            assertArrayEquals(e, a, "n " + n + " unsigned " + unsigned);
+            for (int x = 0; x < n; x++) {
+                assertEquals(unsigned ? src[from + x] & 0xFF : src[from + x], e[x % 2 == 0 ? even + x / 2 : odd + x / 2]);
+            }
+        }
+    }
+
+    @Test
     void requantizeMatchesScalar() {
         for (int trial = 0; trial < 40; trial++) {
             int rows = 1 + rnd.nextInt(6);
