@@ -52,7 +52,12 @@ final class ConvKernel {
 
     /** 16-bit lanes, widened to int32 every {@code chunk} taps (exact when chunk·max|w·a| ≤ 32767). */
     static void tileShort(short[] w, int row0, int k, short[] src, int[] off, int o0, int chunk, int[] acc) {
-        Simd.tileShort(w, row0, k, src, off, o0, chunk, acc);
+        tileShort(w, row0, k, src, off, o0, chunk, acc, new short[ROWS * tile()]);
+    }
+
+    /** As {@link #tileShort(short[], int, int, short[], int[], int, int, int[])}, with {@code part} ({@value #ROWS}·T shorts) for the 16-bit partial sums. */
+    static void tileShort(short[] w, int row0, int k, short[] src, int[] off, int o0, int chunk, int[] acc, short[] part) {
+        Simd.tileShort(w, row0, k, src, off, o0, chunk, acc, part);
     }
 
     /** int32 lanes throughout. */
@@ -134,17 +139,14 @@ final class ConvKernel {
             }
         }
 
-        static void tileShort(short[] w, int row0, int k, short[] src, int[] off, int o0, int chunk, int[] acc) {
+        static void tileShort(short[] w, int row0, int k, short[] src, int[] off, int o0, int chunk, int[] acc, short[] part) {
             // the chunk loop and the widening stay out of the multiply loop's method: a small
             // method is what C2 compiles with every vector op intrinsified
-            short[] part = PART.get();
             for (int t0 = 0; t0 < k; t0 += chunk) {
                 chunk(w, row0, k, src, off, o0, t0, Math.min(k, t0 + chunk), part);
                 widenAdd(part, acc, t0 == 0);
             }
         }
-
-        private static final ThreadLocal<short[]> PART = ThreadLocal.withInitial(() -> new short[ROWS * TILE]);
 
         /** part[r·T + j] = Σ_{t0 ≤ t < t1} w[row0 + r][t]·src[off[t] + o0 + j] in 16-bit lanes. */
         private static void chunk(short[] w, int row0, int k, short[] src, int[] off, int o0, int t0, int t1, short[] part) {

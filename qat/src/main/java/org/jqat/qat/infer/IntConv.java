@@ -47,6 +47,12 @@ final class IntConv {
         short[] src = new short[0];
         int[] off = new int[0];
         int[] acc = new int[0];
+        short[] part = new short[0];
+        final TileRuns runs = new TileRuns();
+
+        short[] part(int n) {
+            return part.length >= n ? part : (part = new short[n]);
+        }
 
         short[] src(int n) {
             return src.length >= n ? src : (src = new short[n]);
@@ -172,25 +178,18 @@ final class IntConv {
             int[] off = once != null ? onceOff : s.off;
             int gridLen = ((i1 - i0 - 1) * hs + oh) * ws;
             int[] acc = s.acc(rows * tile);
-            for (int b = b0; b < b1; b++) {
-                for (int o0 = 0; o0 < gridLen; o0 += tile) {
+            short[] partial = s.part(rows * tile);
+            TileRuns runs = s.runs;
+            // tiles outer, channel blocks inner: a tile's runs are found once for all its blocks
+            for (int o0 = 0; o0 < gridLen; o0 += tile) {
+                runs.of(o0, tile, gridLen, i0, hs, ws, oh, ow, outChannels());
+                for (int b = b0; b < b1; b++) {
                     if (accumulation.shortLanes()) {
-                        ConvKernel.tileShort(w, b * rows, k, src, off, o0, accumulation.chunk(), acc);
+                        ConvKernel.tileShort(w, b * rows, k, src, off, o0, accumulation.chunk(), acc, partial);
                     } else {
                         ConvKernel.tileInt(w, b * rows, k, src, off, o0, acc);
                     }
-                    for (int r = 0; r < rows && b * rows + r < outChannels(); r++) {
-                        int co = b * rows + r;
-                        // grid position o = row·ws + x, row = image·hs + y; outputs are the y < oh, x < ow
-                        for (int row = o0 / ws; row * ws < Math.min(gridLen, o0 + tile); row++) {
-                            int y = row % hs;
-                            int x0 = Math.max(o0, row * ws) - row * ws;
-                            int x1 = Math.min(ow, o0 + tile - row * ws);
-                            if (y < oh && x1 > x0) {
-                                out.run(i0 + row / hs, co, y, x0, x1 - x0, acc, r * tile + row * ws + x0 - o0, true);
-                            }
-                        }
-                    }
+                    out.tile(b * rows, Math.min(rows, outChannels() - b * rows), acc, tile, runs);
                 }
             }
         });
