@@ -5,6 +5,10 @@ import org.jqat.core.Autograd;
 import org.jqat.core.Tensor;
 import org.jqat.core.Threads;
 import org.jqat.nn.Module;
+import org.jqat.nn.infer.FoldedConv;
+import org.jqat.nn.layers.BatchNorm2d;
+import org.jqat.nn.layers.Conv2d;
+import org.jqat.nn.layers.ReLU;
 
 /** The pipeline's steps besides the residual block, each over a whole batch: quantize, float layers, conv, pooling, requantize, dequantize. */
 final class Steps {
@@ -53,8 +57,14 @@ final class Steps {
         };
     }
 
-    /** Float modules run by the engine (the full-precision first/last layers) on the whole batch, in eval mode. */
-    static Step floatModules(List<String> names, List<Module> modules) {
+    /**
+     * Float modules run by the engine (the full-precision first/last layers) on the whole batch, in
+     * eval mode, each Conv2d → BatchNorm2d (→ ReLU) run folded into one layer as
+     * {@code Inference.optimize} folds it: run unfolded, ResNet-20's float stem took 5.3 ms of a
+     * 62 ms batch of 128 (batch norm and ReLU each a pass of their own over 2M values).
+     */
+    static Step floatModules(List<String> names, List<Module> given) {
+        List<Module> modules = foldBatchNorms(given);
         return new Step() {
             public Act apply(Act in, Workspace ws) {
                 Act a = in.fl() == null ? dequantize(in) : in;
@@ -90,6 +100,22 @@ final class Steps {
                 return n;
             }
         };
+    }
+
+    /** {@code modules} with each Conv2d directly followed by a BatchNorm2d (and a ReLU) replaced by one {@link FoldedConv} (new tensors). */
+    private static List<Module> foldBatchNorms(List<Module> modules) {
+        List<Module> out = new java.util.ArrayList<>();
+        for (int i = 0; i < modules.size(); i++) {
+            Module m = modules.get(i);
+            if (m.getClass() == Conv2d.class && i + 1 < modules.size() && modules.get(i + 1).getClass() == BatchNorm2d.class) {
+                boolean relu = i + 2 < modules.size() && modules.get(i + 2).getClass() == ReLU.class;
+                out.add(FoldedConv.of((Conv2d) m, (BatchNorm2d) modules.get(i + 1), relu));
+                i += relu ? 2 : 1;
+            } else {
+                out.add(m);
+            }
+        }
+        return List.copyOf(out);
     }
 
     static Act dequantize(Act in) {
