@@ -31,7 +31,7 @@ final class ConvKernel {
     private ConvKernel() {
     }
 
-    /** Output positions per tile (two short vectors: 64 with 512-bit vectors). */
+    /** Output positions per tile (four short vectors: 128 with 512-bit vectors). */
     static int tile() {
         return Simd.TILE;
     }
@@ -103,7 +103,7 @@ final class ConvKernel {
         static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED.withShape(SS.vectorShape());
         /** shorts that widen to one int vector. */
         static final VectorSpecies<Short> HS = ShortVector.SPECIES_64.withShape(VectorShape.forBitSize(IS.length() * 16));
-        static final int TILE = 2 * SS.length();
+        static final int TILE = 4 * SS.length();
 
         /** bytes that widen to one short vector. */
         static final VectorSpecies<Byte> BS = ByteVector.SPECIES_64.withShape(VectorShape.forBitSize(SS.length() * 8));
@@ -148,7 +148,12 @@ final class ConvKernel {
             }
         }
 
-        /** part[r·T + j] = Σ_{t0 ≤ t < t1} w[row0 + r][t]·src[off[t] + o0 + j] in 16-bit lanes. */
+        /**
+         * part[r·T + j] = Σ_{t0 ≤ t < t1} w[row0 + r][t]·src[off[t] + o0 + j] in 16-bit lanes:
+         * 4 rows × 4 vectors, 16 accumulators. Per tap 4 loads and 4 weight broadcasts feed 16
+         * multiplies and 16 adds; with 2 vectors per row (8 accumulators) the broadcasts were a
+         * fifth of the vector instructions, and Zen 5 issues two vpmullw a cycle.
+         */
         private static void chunk(short[] w, int row0, int k, short[] src, int[] off, int o0, int t0, int t1, short[] part) {
             int sl = SS.length();
             int w0 = row0 * k;
@@ -157,37 +162,63 @@ final class ConvKernel {
             int w3 = w2 + k;
             ShortVector a00 = ShortVector.zero(SS);
             ShortVector a01 = a00;
+            ShortVector a02 = a00;
+            ShortVector a03 = a00;
             ShortVector a10 = a00;
             ShortVector a11 = a00;
+            ShortVector a12 = a00;
+            ShortVector a13 = a00;
             ShortVector a20 = a00;
             ShortVector a21 = a00;
+            ShortVector a22 = a00;
+            ShortVector a23 = a00;
             ShortVector a30 = a00;
             ShortVector a31 = a00;
+            ShortVector a32 = a00;
+            ShortVector a33 = a00;
             for (int t = t0; t < t1; t++) {
                 int s = off[t] + o0;
                 ShortVector x0 = ShortVector.fromArray(SS, src, s);
                 ShortVector x1 = ShortVector.fromArray(SS, src, s + sl);
-                short c0 = w[w0 + t];
-                short c1 = w[w1 + t];
-                short c2 = w[w2 + t];
-                short c3 = w[w3 + t];
-                a00 = x0.mul(c0).add(a00);
-                a01 = x1.mul(c0).add(a01);
-                a10 = x0.mul(c1).add(a10);
-                a11 = x1.mul(c1).add(a11);
-                a20 = x0.mul(c2).add(a20);
-                a21 = x1.mul(c2).add(a21);
-                a30 = x0.mul(c3).add(a30);
-                a31 = x1.mul(c3).add(a31);
+                ShortVector x2 = ShortVector.fromArray(SS, src, s + 2 * sl);
+                ShortVector x3 = ShortVector.fromArray(SS, src, s + 3 * sl);
+                ShortVector c = ShortVector.broadcast(SS, w[w0 + t]);
+                a00 = x0.mul(c).add(a00);
+                a01 = x1.mul(c).add(a01);
+                a02 = x2.mul(c).add(a02);
+                a03 = x3.mul(c).add(a03);
+                c = ShortVector.broadcast(SS, w[w1 + t]);
+                a10 = x0.mul(c).add(a10);
+                a11 = x1.mul(c).add(a11);
+                a12 = x2.mul(c).add(a12);
+                a13 = x3.mul(c).add(a13);
+                c = ShortVector.broadcast(SS, w[w2 + t]);
+                a20 = x0.mul(c).add(a20);
+                a21 = x1.mul(c).add(a21);
+                a22 = x2.mul(c).add(a22);
+                a23 = x3.mul(c).add(a23);
+                c = ShortVector.broadcast(SS, w[w3 + t]);
+                a30 = x0.mul(c).add(a30);
+                a31 = x1.mul(c).add(a31);
+                a32 = x2.mul(c).add(a32);
+                a33 = x3.mul(c).add(a33);
             }
             a00.intoArray(part, 0);
             a01.intoArray(part, sl);
+            a02.intoArray(part, 2 * sl);
+            a03.intoArray(part, 3 * sl);
             a10.intoArray(part, TILE);
             a11.intoArray(part, TILE + sl);
+            a12.intoArray(part, TILE + 2 * sl);
+            a13.intoArray(part, TILE + 3 * sl);
             a20.intoArray(part, 2 * TILE);
             a21.intoArray(part, 2 * TILE + sl);
+            a22.intoArray(part, 2 * TILE + 2 * sl);
+            a23.intoArray(part, 2 * TILE + 3 * sl);
             a30.intoArray(part, 3 * TILE);
             a31.intoArray(part, 3 * TILE + sl);
+            a32.intoArray(part, 3 * TILE + 2 * sl);
+            a33.intoArray(part, 3 * TILE + 3 * sl);
         }
 
         /** acc (+)= part, sign-extended to int. */
@@ -207,6 +238,14 @@ final class ConvKernel {
         }
 
         static void tileInt(short[] w, int row0, int k, short[] src, int[] off, int o0, int[] acc) {
+            // 4 int vectors per row cover half a tile's positions: two passes
+            for (int h = 0; h < TILE; h += 4 * IS.length()) {
+                tileInt(w, row0, k, src, off, o0 + h, acc, h);
+            }
+        }
+
+        /** acc[r·T + at + j] = Σ_t w[row0 + r][t]·src[off[t] + o0 + j] for j < 4 int vectors. */
+        private static void tileInt(short[] w, int row0, int k, short[] src, int[] off, int o0, int[] acc, int at) {
             int il = IS.length();
             int w0 = row0 * k;
             int w1 = w0 + k;
@@ -255,22 +294,22 @@ final class ConvKernel {
                 a32 = x2.mul(c).add(a32);
                 a33 = x3.mul(c).add(a33);
             }
-            a00.intoArray(acc, 0);
-            a01.intoArray(acc, il);
-            a02.intoArray(acc, 2 * il);
-            a03.intoArray(acc, 3 * il);
-            a10.intoArray(acc, TILE);
-            a11.intoArray(acc, TILE + il);
-            a12.intoArray(acc, TILE + 2 * il);
-            a13.intoArray(acc, TILE + 3 * il);
-            a20.intoArray(acc, 2 * TILE);
-            a21.intoArray(acc, 2 * TILE + il);
-            a22.intoArray(acc, 2 * TILE + 2 * il);
-            a23.intoArray(acc, 2 * TILE + 3 * il);
-            a30.intoArray(acc, 3 * TILE);
-            a31.intoArray(acc, 3 * TILE + il);
-            a32.intoArray(acc, 3 * TILE + 2 * il);
-            a33.intoArray(acc, 3 * TILE + 3 * il);
+            a00.intoArray(acc, at);
+            a01.intoArray(acc, at + il);
+            a02.intoArray(acc, at + 2 * il);
+            a03.intoArray(acc, at + 3 * il);
+            a10.intoArray(acc, at + TILE);
+            a11.intoArray(acc, at + TILE + il);
+            a12.intoArray(acc, at + TILE + 2 * il);
+            a13.intoArray(acc, at + TILE + 3 * il);
+            a20.intoArray(acc, at + 2 * TILE);
+            a21.intoArray(acc, at + 2 * TILE + il);
+            a22.intoArray(acc, at + 2 * TILE + 2 * il);
+            a23.intoArray(acc, at + 2 * TILE + 3 * il);
+            a30.intoArray(acc, at + 3 * TILE);
+            a31.intoArray(acc, at + 3 * TILE + il);
+            a32.intoArray(acc, at + 3 * TILE + 2 * il);
+            a33.intoArray(acc, at + 3 * TILE + 3 * il);
         }
 
         private static IntVector load(short[] src, int at) {
