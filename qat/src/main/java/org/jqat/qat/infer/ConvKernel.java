@@ -60,6 +60,32 @@ final class ConvKernel {
         Simd.tileShort(w, row0, k, src, off, o0, chunk, acc, part);
     }
 
+    /**
+     * Two positions per 16-bit lane ({@link Accumulation#pairs()}): {@code packed} from
+     * {@link #pair}, so lane j of a tile holds positions j and j + T; the tile covers 2T positions,
+     * {@code acc[r·2T + j]} for j < 2T. Split every {@code pairChunk} taps (exact when
+     * pairChunk·max|w·a| ≤ 127).
+     */
+    static void tilePairs(short[] w, int row0, int k, short[] packed, int[] off, int o0, int pairChunk, int[] acc, short[] part) {
+        Simd.tilePairs(w, row0, k, packed, off, o0, pairChunk, acc, part);
+    }
+
+    /** Scalar twin of {@link #pair}. */
+    static void pairScalar(short[] src, int n) {
+        int t = tile();
+        for (int i = 0; i < n; i++) {
+            src[i] = (short) (src[i] + (src[i + t] << 8));
+        }
+    }
+
+    /**
+     * In place, {@code src[i] = src[i] + 256·src[i + T]} (modulo 2^16) for i < n, ascending (each
+     * element is read before it is overwritten): the code planes as {@link #tilePairs} reads them.
+     */
+    static void pair(short[] src, int n) {
+        Simd.pair(src, n);
+    }
+
     /** int32 lanes throughout. */
     static void tileInt(short[] w, int row0, int k, short[] src, int[] off, int o0, int[] acc) {
         Simd.tileInt(w, row0, k, src, off, o0, acc);
@@ -219,6 +245,57 @@ final class ConvKernel {
             a31.intoArray(part, 3 * TILE + sl);
             a32.intoArray(part, 3 * TILE + 2 * sl);
             a33.intoArray(part, 3 * TILE + 3 * sl);
+        }
+
+        static void pair(short[] src, int n) {
+            int sl = SS.length();
+            int i = 0;
+            for (; i + sl <= n; i += sl) {
+                ShortVector hi = ShortVector.fromArray(SS, src, i + TILE).lanewise(VectorOperators.LSHL, 8);
+                ShortVector.fromArray(SS, src, i).add(hi).intoArray(src, i);
+            }
+            for (; i < n; i++) {
+                src[i] = (short) (src[i] + (src[i + TILE] << 8));
+            }
+        }
+
+        static void tilePairs(short[] w, int row0, int k, short[] packed, int[] off, int o0, int pairChunk, int[] acc, short[] part) {
+            for (int t0 = 0; t0 < k; t0 += pairChunk) {
+                chunk(w, row0, k, packed, off, o0, t0, Math.min(k, t0 + pairChunk), part);
+                split(part, acc, t0 == 0);
+            }
+        }
+
+        /**
+         * acc (+)= the two sums each lane of part holds: lane j of row r, S = S_a + 256·S_b, gives
+         * S_a (its low byte, signed) to acc[r·2T + j] and S_b = (S − S_a) >> 8 to acc[r·2T + T + j].
+         */
+        private static void split(short[] part, int[] acc, boolean first) {
+            int il = IS.length();
+            int sl = SS.length();
+            for (int r = 0; r < ROWS; r++) {
+                for (int j = 0; j < TILE; j += sl) {
+                    ShortVector v = ShortVector.fromArray(SS, part, r * TILE + j);
+                    ShortVector a = v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8);
+                    ShortVector b = v.sub(a).lanewise(VectorOperators.ASHR, 8);
+                    int lo = r * 2 * TILE + j;
+                    int hi = lo + TILE;
+                    addWidened(a, acc, lo, first, il);
+                    addWidened(b, acc, hi, first, il);
+                }
+            }
+        }
+
+        /** acc[at ..] (+)= v sign-extended to int. */
+        private static void addWidened(ShortVector v, int[] acc, int at, boolean first, int il) {
+            IntVector lo = (IntVector) v.convertShape(VectorOperators.S2I, IS, 0);
+            IntVector hi = (IntVector) v.convertShape(VectorOperators.S2I, IS, 1);
+            if (!first) {
+                lo = lo.add(IntVector.fromArray(IS, acc, at));
+                hi = hi.add(IntVector.fromArray(IS, acc, at + il));
+            }
+            lo.intoArray(acc, at);
+            hi.intoArray(acc, at + il);
         }
 
         /** acc (+)= part, sign-extended to int. */

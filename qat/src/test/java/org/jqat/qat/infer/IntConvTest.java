@@ -62,6 +62,7 @@ class IntConvTest {
         int[][] ranges = {{0, 15, 0}, {0, 3, 0}, {0, 255, 0}, {-8, 7, 0}, {-128, 127, 0}, {0, 15, 3}, {-2, 1, -1}};
         int shortLayers = 0;
         int intLayers = 0;
+        int pairLayers = 0;
         for (int trial = 0; trial < 60; trial++) {
             int bits = new int[] {8, 4, 2, 1}[trial % 4];
             // 8-bit weights at full range on 8-bit codes: the int32 path; everything else 16-bit lanes
@@ -80,6 +81,9 @@ class IntConvTest {
             IntConv scalar = conv(wc, inC, k, stride, pad, range[0], range[1], false);
             if (trial % 2 == 0) {
                 simd.minPartMacs = 1; // split into parts (and channel groups at small batches) as a big layer would
+            }
+            if (simd.pairs(n * (h + 2 * pad) * (w + 2 * pad) / (stride * stride))) {
+                pairLayers++;
             }
             if (simd.accumulation.shortLanes()) {
                 shortLayers++;
@@ -116,7 +120,33 @@ class IntConvTest {
             scalar.forward(in, Epilogue.floats(m, corr, bias, outC, oh, ow, ef));
             assertArrayEquals(ef, af, tag + " float");
         }
-        assertTrue(shortLayers > 10 && intLayers > 10, shortLayers + " 16-bit and " + intLayers + " int32 layers");
+        assertTrue(shortLayers > 10 && intLayers > 10 && pairLayers > 0,
+                shortLayers + " 16-bit (" + pairLayers + " of them pairs) and " + intLayers + " int32 layers");
+    }
+
+    /** Layers large enough for two positions a lane (W2A2-like codes, odd channels, stride 1 and 2, batch 1 split into channel groups). */
+    @Test
+    void pairedLayersMatchTheScalarTwin() {
+        int[][] cases = {{3, 9, 7, 24, 30, 1, 1}, {1, 5, 11, 33, 33, 1, 1}, {4, 6, 13, 40, 52, 2, 1}, {1, 3, 5, 40, 40, 1, 1}};
+        for (int[] c : cases) {
+            int n = c[0], inC = c[1], outC = c[2], h = c[3], w = c[4], stride = c[5], pad = c[6];
+            WeightCodes wc = weights(outC, inC * 9, 2);
+            Act in = codes(n, inC, h, w, 0, 3, 0);
+            IntConv simd = conv(wc, inC, 3, stride, pad, 0, 3, true);
+            simd.minPartMacs = 1;
+            IntConv scalar = conv(wc, inC, 3, stride, pad, 0, 3, false);
+            int oh = simd.outH(in);
+            int ow = simd.outW(in);
+            int hs = stride == 1 ? h + pad : (h + 2 * pad + 1) / 2;
+            int ws = stride == 1 ? w + pad : (w + 2 * pad + 1) / 2;
+            assertTrue(simd.pairs(n * hs * ws), Arrays.toString(c));
+            Requant q = requant(outC, 0, 3, 0.05);
+            byte[] a = new byte[n * outC * oh * ow];
+            byte[] e = new byte[a.length];
+            simd.forward(in, Epilogue.codes(q, outC, oh, ow, a));
+            scalar.forward(in, Epilogue.codes(q, outC, oh, ow, e));
+            assertArrayEquals(e, a, Arrays.toString(c));
+        }
     }
 
     @Test
@@ -246,6 +276,71 @@ class IntConvTest {
         assertNotEquals(expected[0], got[0], "a chunk past the bound overflows 16 bits");
         ConvKernel.tileInt(w, 0, k, src, off, 0, got);
         assertArrayEquals(expected, got, "int32 path");
+    }
+
+    /** The paired tile (two positions a lane) against the scalar tile over its 2T positions, at its chunk bound and one past it. */
+    @Test
+    void pairedTileIsExactAtTheBoundAndNotBeyond() {
+        int tile = ConvKernel.tile();
+        int rows = ConvKernel.ROWS;
+        int k = 300;
+        Accumulation acc = Accumulation.of(-2, 1, 0, 3);
+        assertEquals(21, acc.pairChunk());
+        short[] w = new short[rows * k];
+        Arrays.fill(w, (short) -2);
+        short[] src = new short[k + 3 * tile + 8];
+        Arrays.fill(src, (short) 3);
+        int[] off = new int[k];
+        for (int t = 0; t < k; t++) {
+            off[t] = t % 8;
+        }
+        int[] expected = new int[rows * 2 * tile];
+        ConvKernel.tileScalar(w, 0, k, src, off, 0, 2 * tile, expected);
+        assertEquals(-6 * k, expected[0]);
+        short[] packed = src.clone();
+        ConvKernel.pair(packed, packed.length - tile);
+        int[] got = new int[rows * 2 * tile];
+        ConvKernel.tilePairs(w, 0, k, packed, off, 0, acc.pairChunk(), got, new short[rows * tile]);
+        assertArrayEquals(expected, got, "pair chunk " + acc.pairChunk());
+        ConvKernel.tilePairs(w, 0, k, packed, off, 0, acc.pairChunk() + 1, got, new short[rows * tile]);
+        assertNotEquals(expected[0], got[0], "a pair chunk past the bound spills into the other position");
+    }
+
+    @Test
+    void pairedTilesMatchTheScalarTileOnRandomCodes() {
+        int tile = ConvKernel.tile();
+        int rows = ConvKernel.ROWS;
+        int[][] ranges = {{-2, 1, 0, 3}, {0, 1, 0, 15}, {-1, 1, -2, 1}, {-2, 1, -1, 2}};
+        for (int trial = 0; trial < 30; trial++) {
+            int[] g = ranges[trial % ranges.length];
+            Accumulation acc = Accumulation.of(g[0], g[1], g[2], g[3]);
+            int k = 1 + rnd.nextInt(700);
+            int len = 2000;
+            short[] src = new short[len + 3 * tile];
+            for (int i = 0; i < src.length; i++) {
+                src[i] = (short) (g[2] + rnd.nextInt(g[3] - g[2] + 1));
+            }
+            short[] w = new short[(rows + 4) * k];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (short) (g[0] + rnd.nextInt(g[1] - g[0] + 1));
+            }
+            int[] off = new int[k];
+            for (int t = 0; t < k; t++) {
+                off[t] = rnd.nextInt(len - 2 * tile);
+            }
+            int row0 = rnd.nextInt(5);
+            int o0 = rnd.nextInt(tile);
+            int[] e = new int[rows * 2 * tile];
+            int[] a = new int[rows * 2 * tile];
+            ConvKernel.tileScalar(w, row0, k, src, off, o0, 2 * tile, e);
+            short[] packed = src.clone();
+            short[] twin = src.clone();
+            ConvKernel.pair(packed, packed.length - tile);
+            ConvKernel.pairScalar(twin, twin.length - tile);
+            assertArrayEquals(twin, packed, "pair");
+            ConvKernel.tilePairs(w, row0, k, packed, off, o0, acc.pairChunk(), a, new short[rows * tile]);
+            assertArrayEquals(e, a, "pairs " + Arrays.toString(g) + ", k " + k);
+        }
     }
 
     @Test
