@@ -19,12 +19,14 @@ import org.openjdk.jmh.annotations.*;
  * the integer engine running the LSQ W{@code bits}A{@code bits} export of the same network. Time
  * per batch; images/s = batch / time.
  *
- * <p>What the integer side runs (first and last layer float, the QAT default): the whole batch
- * layer by layer, every quantized conv a direct conv over 16-bit code planes with requantization
- * (and, in conv2 of each block, the residual add and ReLU) fused into its tiles. W4A4 and W2A2
- * accumulate in 16-bit lanes (chunks of at least 273 / 5461 taps between widenings, exact by the bound in
- * {@code Accumulation}); W8A8 runs its convs in int32 lanes, since an 8-bit product leaves no room
- * for a 16-bit sum. Run with {@code -jvmArgsAppend -Djqat.threads=N} to fix the thread count;
+ * <p>What the integer side runs (first and last layer float, the QAT default): a batch of 128 as
+ * chunks of {@code IntModel.DEFAULT_CHUNK} images, each through the whole network on one thread
+ * (batch 1: each layer split over the threads); every quantized conv a direct conv over 16-bit code
+ * planes with requantization (and, in conv2 of each block, the residual add and ReLU) fused into
+ * its tiles. W4A4 accumulates in 16-bit lanes (chunks of at least 273 taps between widenings),
+ * W2A2 with two positions per 16-bit lane on large grids (21 taps between splits), both exact by
+ * the bounds in {@code Accumulation}; W8A8 runs its convs in int32 lanes, since an 8-bit product
+ * leaves no room for a 16-bit sum. Run with {@code -jvmArgsAppend -Djqat.threads=N} to fix the thread count;
  * {@code IntModel.describe()} lists each layer's arithmetic.
  */
 @State(Scope.Benchmark)
