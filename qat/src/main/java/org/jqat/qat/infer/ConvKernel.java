@@ -66,8 +66,8 @@ final class ConvKernel {
      * {@code acc[r·2T + j]} for j < 2T. Split every {@code pairChunk} taps (exact when
      * pairChunk·max|w·a| ≤ 127).
      */
-    static void tilePairs(short[] w, int row0, int k, short[] packed, int[] off, int o0, int pairChunk, int[] acc, short[] part) {
-        Simd.tilePairs(w, row0, k, packed, off, o0, pairChunk, acc, part);
+    static void tilePairs(short[] w, int row0, int k, short[] packed, int[] off, int o0, int pairChunk, int chunk, int[] acc, short[] part) {
+        Simd.tilePairs(w, row0, k, packed, off, o0, pairChunk, chunk, acc, part);
     }
 
     /** Scalar twin of {@link #pair}. */
@@ -259,50 +259,55 @@ final class ConvKernel {
             }
         }
 
-        static void tilePairs(short[] w, int row0, int k, short[] packed, int[] off, int o0, int pairChunk, int[] acc, short[] part) {
-            for (int t0 = 0; t0 < k; t0 += pairChunk) {
-                chunk(w, row0, k, packed, off, o0, t0, Math.min(k, t0 + pairChunk), part);
-                split(part, acc, t0 == 0);
+        static void tilePairs(short[] w, int row0, int k, short[] packed, int[] off, int o0, int pairChunk, int chunk, int[] acc, short[] part) {
+            // split sums stay in 16 bits (part[R·T ..], R·2T of them) for as many pair chunks as
+            // the 16-bit bound allows, then widen: a split costs half of one that widens
+            int group = Math.max(1, chunk / pairChunk) * pairChunk;
+            for (int g0 = 0; g0 < k; g0 += group) {
+                int g1 = Math.min(k, g0 + group);
+                for (int t0 = g0; t0 < g1; t0 += pairChunk) {
+                    chunk(w, row0, k, packed, off, o0, t0, Math.min(g1, t0 + pairChunk), part);
+                    split(part, t0 == g0);
+                }
+                widenAdd(part, ROWS * TILE, acc, 2 * ROWS * TILE, g0 == 0);
             }
         }
 
         /**
-         * acc (+)= the two sums each lane of part holds: lane j of row r, S = S_a + 256·S_b, gives
-         * S_a (its low byte, signed) to acc[r·2T + j] and S_b = (S − S_a) >> 8 to acc[r·2T + T + j].
+         * The two sums each lane of part[0 .. R·T) holds, added (or, first, stored) in 16 bits to
+         * part[R·T ..]: lane j of row r, S = S_a + 256·S_b, gives S_a (its low byte, signed) to
+         * position j of row r (part[R·T + r·2T + j]) and S_b = (S − S_a) >> 8 to position T + j.
          */
-        private static void split(short[] part, int[] acc, boolean first) {
-            int il = IS.length();
+        private static void split(short[] part, boolean first) {
             int sl = SS.length();
+            int base = ROWS * TILE;
             for (int r = 0; r < ROWS; r++) {
                 for (int j = 0; j < TILE; j += sl) {
                     ShortVector v = ShortVector.fromArray(SS, part, r * TILE + j);
                     ShortVector a = v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8);
                     ShortVector b = v.sub(a).lanewise(VectorOperators.ASHR, 8);
-                    int lo = r * 2 * TILE + j;
+                    int lo = base + r * 2 * TILE + j;
                     int hi = lo + TILE;
-                    addWidened(a, acc, lo, first, il);
-                    addWidened(b, acc, hi, first, il);
+                    if (!first) {
+                        a = a.add(ShortVector.fromArray(SS, part, lo));
+                        b = b.add(ShortVector.fromArray(SS, part, hi));
+                    }
+                    a.intoArray(part, lo);
+                    b.intoArray(part, hi);
                 }
             }
         }
 
-        /** acc[at ..] (+)= v sign-extended to int. */
-        private static void addWidened(ShortVector v, int[] acc, int at, boolean first, int il) {
-            IntVector lo = (IntVector) v.convertShape(VectorOperators.S2I, IS, 0);
-            IntVector hi = (IntVector) v.convertShape(VectorOperators.S2I, IS, 1);
-            if (!first) {
-                lo = lo.add(IntVector.fromArray(IS, acc, at));
-                hi = hi.add(IntVector.fromArray(IS, acc, at + il));
-            }
-            lo.intoArray(acc, at);
-            hi.intoArray(acc, at + il);
-        }
-
         /** acc (+)= part, sign-extended to int. */
         private static void widenAdd(short[] part, int[] acc, boolean first) {
+            widenAdd(part, 0, acc, ROWS * TILE, first);
+        }
+
+        /** acc[j] (+)= part[from + j], sign-extended to int, for j < n. */
+        private static void widenAdd(short[] part, int from, int[] acc, int n, boolean first) {
             int il = IS.length();
-            for (int j = 0; j < ROWS * TILE; j += SS.length()) {
-                ShortVector v = ShortVector.fromArray(SS, part, j);
+            for (int j = 0; j < n; j += SS.length()) {
+                ShortVector v = ShortVector.fromArray(SS, part, from + j);
                 IntVector lo = (IntVector) v.convertShape(VectorOperators.S2I, IS, 0);
                 IntVector hi = (IntVector) v.convertShape(VectorOperators.S2I, IS, 1);
                 if (!first) {

@@ -180,14 +180,14 @@ final class IntConv {
             int[] off = once != null ? onceOff : s.off;
             int gridLen = ((i1 - i0 - 1) * hs + oh) * ws;
             int[] acc = s.acc(rows * tile);
-            short[] partial = s.part(rows * ConvKernel.tile());
+            short[] partial = s.part(3 * rows * ConvKernel.tile());
             TileRuns runs = s.runs;
             // tiles outer, channel blocks inner: a tile's runs are found once for all its blocks
             for (int o0 = 0; o0 < gridLen; o0 += tile) {
                 runs.of(o0, tile, gridLen, i0, hs, ws, oh, ow, outChannels());
                 for (int b = b0; b < b1; b++) {
                     if (pairs) {
-                        ConvKernel.tilePairs(w, b * rows, k, src, off, o0, accumulation.pairChunk(), acc, partial);
+                        ConvKernel.tilePairs(w, b * rows, k, src, off, o0, accumulation.pairChunk(), accumulation.chunk(), acc, partial);
                     } else if (accumulation.shortLanes()) {
                         ConvKernel.tileShort(w, b * rows, k, src, off, o0, accumulation.chunk(), acc, partial);
                     } else {

@@ -300,9 +300,9 @@ class IntConvTest {
         short[] packed = src.clone();
         ConvKernel.pair(packed, packed.length - tile);
         int[] got = new int[rows * 2 * tile];
-        ConvKernel.tilePairs(w, 0, k, packed, off, 0, acc.pairChunk(), got, new short[rows * tile]);
+        ConvKernel.tilePairs(w, 0, k, packed, off, 0, acc.pairChunk(), acc.chunk(), got, new short[3 * rows * tile]);
         assertArrayEquals(expected, got, "pair chunk " + acc.pairChunk());
-        ConvKernel.tilePairs(w, 0, k, packed, off, 0, acc.pairChunk() + 1, got, new short[rows * tile]);
+        ConvKernel.tilePairs(w, 0, k, packed, off, 0, acc.pairChunk() + 1, acc.chunk(), got, new short[3 * rows * tile]);
         assertNotEquals(expected[0], got[0], "a pair chunk past the bound spills into the other position");
     }
 
@@ -338,8 +338,11 @@ class IntConvTest {
             ConvKernel.pair(packed, packed.length - tile);
             ConvKernel.pairScalar(twin, twin.length - tile);
             assertArrayEquals(twin, packed, "pair");
-            ConvKernel.tilePairs(w, row0, k, packed, off, o0, acc.pairChunk(), a, new short[rows * tile]);
+            ConvKernel.tilePairs(w, row0, k, packed, off, o0, acc.pairChunk(), acc.chunk(), a, new short[3 * rows * tile]);
             assertArrayEquals(e, a, "pairs " + Arrays.toString(g) + ", k " + k);
+            // widening every few pair chunks (a smaller 16-bit chunk is as exact) takes the multi-group path
+            ConvKernel.tilePairs(w, row0, k, packed, off, o0, acc.pairChunk(), 2 * acc.pairChunk() + 1, a, new short[3 * rows * tile]);
+            assertArrayEquals(e, a, "pairs in groups " + Arrays.toString(g) + ", k " + k);
         }
     }
 
