@@ -20,10 +20,6 @@ final class Gemm {
     static final int NC = 2048;
     /** Below this many multiply-adds the hand-off to another thread costs more than it saves. */
     private static final long PARALLEL_MIN_FLOPS = 1L << 21;
-    /** Column parts per thread in {@link #wide}. */
-    private static final int PARTS_PER_THREAD = 4;
-    /** The largest packed slab of A {@link #wide} shares (floats): 16 MiB. */
-    private static final long SHARED_A_MAX = 4L << 20;
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
@@ -37,7 +33,6 @@ final class Gemm {
     private static final class Scratch {
         float[] a = new float[0];
         float[] b = new float[0];
-        float[] sharedA = new float[0];
         final float[] tile = new float[GemmMicroKernel.MR * GemmMicroKernel.NR];
 
         float[] a(int size) {
@@ -53,13 +48,6 @@ final class Gemm {
             }
             return b;
         }
-
-        float[] sharedA(int size) {
-            if (sharedA.length < size) {
-                sharedA = new float[size];
-            }
-            return sharedA;
-        }
     }
 
     /** Multithreaded entry: splits the larger of M and N into disjoint blocks of C, one per part. */
@@ -73,10 +61,6 @@ final class Gemm {
             return;
         }
         boolean splitN = n >= m;
-        if (splitN && (long) roundUp(m, GemmMicroKernel.MR) * Math.min(k, KC) <= SHARED_A_MAX) {
-            wide(pool, threads, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
-            return;
-        }
         int unit = splitN ? GemmMicroKernel.NR : GemmMicroKernel.MR;
         int extent = splitN ? n : m;
         int blocks = (extent + unit - 1) / unit;
@@ -95,51 +79,6 @@ final class Gemm {
                         b, bOff, ldb, beta, c, cOff + lo * ldc, ldc);
             }
         });
-    }
-
-    /**
-     * The parallel GEMM of a C at least as wide as it is tall. Each KC slab of op(A) is packed once,
-     * its MC-row blocks by whichever threads are free, and shared; C's columns are then cut into
-     * {@value #PARTS_PER_THREAD} parts per thread, each packing its own slab of B, claimed as
-     * threads come free (a core the host slows down takes fewer). Splitting N in two halves made
-     * both threads pack all of A, and a late thread held the other up. Every element of C goes
-     * through the same slabs and micro-kernel calls as in {@link #serial}: the same bits.
-     */
-    private static void wide(WorkerPool pool, int threads, boolean transA, boolean transB, int m, int n, int k,
-                             float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                             float beta, float[] c, int cOff, int ldc) {
-        final int mr = GemmMicroKernel.MR, nr = GemmMicroKernel.NR;
-        int mBlocks = (m + MC - 1) / MC, panels = (n + nr - 1) / nr;
-        int parts = Math.min(panels, PARTS_PER_THREAD * threads);
-        float[] packedA = SCRATCH.get().sharedA(roundUp(m, mr) * Math.min(k, KC));
-        for (int pc = 0; pc < k; pc += KC) {
-            int p0 = pc, kc = Math.min(KC, k - pc);
-            float slabBeta = pc == 0 ? beta : 1f;
-            pool.run(mBlocks, ib -> Packing.packA(transA, a, aOff, lda, ib * MC, Math.min(MC, m - ib * MC), p0, kc, alpha,
-                    packedA, ib * MC * kc));
-            pool.run(parts, part -> {
-                int lo = (int) ((long) panels * part / parts) * nr;
-                int hi = Math.min(n, (int) ((long) panels * (part + 1) / parts) * nr);
-                Scratch s = SCRATCH.get();
-                for (int jc = lo; jc < hi; jc += NC) {
-                    int nc = Math.min(NC, hi - jc);
-                    float[] packedB = s.b(roundUp(nc, nr) * kc);
-                    Packing.packB(transB, b, bOff, ldb, p0, kc, jc, nc, packedB);
-                    for (int ic = 0; ic < m; ic += MC) {
-                        int mc = Math.min(MC, m - ic);
-                        for (int jr = 0; jr < nc; jr += nr) {
-                            int cols = Math.min(nr, nc - jr);
-                            int bPanel = (jr / nr) * nr * kc;
-                            for (int ir = 0; ir < mc; ir += mr) {
-                                GemmMicroKernel.run(kc, packedA, ic * kc + (ir / mr) * mr * kc, packedB, bPanel,
-                                        c, cOff + (ic + ir) * ldc + jc + jr, ldc,
-                                        Math.min(mr, mc - ir), cols, slabBeta, s.tile);
-                            }
-                        }
-                    }
-                }
-            });
-        }
     }
 
     /** Single-threaded blocked GEMM on the calling thread (used inside already-parallel conv loops). */

@@ -13,14 +13,8 @@ final class Packing {
     /** Packs rows [i0, i0+mc) × depth [p0, p0+kc) of op(A), scaled by alpha, into {@code dst}. */
     static void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc,
                       float alpha, float[] dst) {
-        packA(transA, a, aOff, lda, i0, mc, p0, kc, alpha, dst, 0);
-    }
-
-    /** As {@link #packA(boolean, float[], int, int, int, int, int, int, float, float[])}, into {@code dst[dOff..]}. */
-    static void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc,
-                      float alpha, float[] dst, int dOff) {
         final int mr = GemmMicroKernel.MR;
-        int d = dOff;
+        int d = 0;
         for (int ir = 0; ir < mc; ir += mr) {
             int rows = Math.min(mr, mc - ir);
             if (!transA) {
