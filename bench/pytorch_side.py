@@ -271,7 +271,6 @@ def infer():
 
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "all"
-    print(f"VERSION {torch.__version__}", flush=True)
     print(f"# torch {torch.__version__}, {torch.backends.mkldnn.is_available() and 'oneDNN' or 'no oneDNN'}",
           file=sys.stderr)
     if what in ("sgemm1", "all"):

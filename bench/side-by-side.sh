@@ -46,10 +46,16 @@ done
 if [[ -z "$seen" ]]; then
   echo "PyTorch not found (apt-get install -y python3-torch, or pip install torch); showing jqat only" >&2
 fi
-# best per workload: the highest value, or the lowest for times (ms)
-awk '{ k = $2; better = ($4 == "ms") ? ($3 < best[k]) : ($3 > best[k])
-       if (!(k in best) || better) { best[k] = $3; line[k] = $0 } }
-     END { for (k in line) print line[k] }' "$out/torch" > "$out/best"
+# The best RESULT line per key (an awk expression over the fields): the highest value, or the lowest
+# for times (ms); keys in first-seen order. Membership is tested before best[k] is read, since
+# reading an awk array element creates it.
+best_by() {
+  awk "{ k = $1
+         if (!(k in best) || (\$4 == \"ms\" ? \$3 < best[k] : \$3 > best[k])) { best[k] = \$3; line[k] = \$0 }
+         if (!(k in seen)) { seen[k] = 1; order[++n] = k } }
+       END { for (i = 1; i <= n; i++) print line[order[i]] }" "$2"
+}
+best_by '$2' "$out/torch" > "$out/best"
 
 printf '%-40s %12s %12s %8s  %s\n' workload jqat pytorch ratio unit
 while read -r _ name value unit; do
@@ -65,9 +71,7 @@ while read -r _ name value unit; do
 done < "$out/jqat"
 # PyTorch-only rows (its separate paths, compile modes and int8 engines, the best per version; the paired rows above
 # take the best of all)
-awk '{ k = $2 " " $5; better = ($4 == "ms") ? ($3 < best[k]) : ($3 > best[k])
-       if (!(k in best) || better) { best[k] = $3; line[k] = $0 }; if (!(k in seen)) { seen[k] = 1; order[++n] = k } }
-     END { for (i = 1; i <= n; i++) print line[order[i]] }' "$out/torch" > "$out/perversion"
+best_by '$2 " " $5' "$out/torch" > "$out/perversion"
 while read -r _ name value unit version; do
   if ! awk -v n="$name" '$2 == n { found = 1 } END { exit !found }' "$out/jqat"; then
     printf '%-40s %12s %12s %8s  %s\n' "$name" "-" "$value" "-" "$unit (torch $version)"
