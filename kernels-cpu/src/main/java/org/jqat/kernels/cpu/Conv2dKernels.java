@@ -4,7 +4,8 @@ import java.util.Arrays;
 import org.jqat.core.backend.Conv2dShape;
 
 /**
- * NCHW convolution on the cpu backend, routed per layer: spatial kernels run {@link DirectConv}
+ * NCHW convolution on the cpu backend, routed per layer: 3×3 stride-1 padding-1 layers run
+ * {@link WinogradConv} (forward and data gradient), other spatial kernels {@link DirectConv}
  * (no im2col matrix), depthwise layers {@link DepthwiseConv}, and 1×1 layers per-image GEMMs
  * (stride-1 unpadded ones multiply the input directly, others go through {@link Im2col} into a
  * per-thread column buffer). The batch is the parallel axis of the GEMM path (each image's GEMM
@@ -43,6 +44,10 @@ final class Conv2dKernels {
             DepthwiseConv.forward(s, x, w, bias, y);
             return;
         }
+        if (WinogradConv.applies(s)) {
+            WinogradConv.forward(s, x, w, bias, y, null, null, false);
+            return;
+        }
         if (direct(s)) {
             DirectConv.forward(s, x, w, bias, y);
             return;
@@ -56,7 +61,9 @@ final class Conv2dKernels {
      * per-image GEMM otherwise. Depthwise layers run the convolution, then one pass when there is an epilogue.
      */
     static void forwardFused(Conv2dShape s, float[] x, float[] w, float[] bias, float[] residual, boolean relu, float[] y) {
-        if (direct(s)) {
+        if (WinogradConv.applies(s)) {
+            WinogradConv.forward(s, x, w, bias, y, null, residual, relu);
+        } else if (direct(s)) {
             DirectConv.forward(s, x, w, bias, y, null, residual, relu);
         } else if (depthwise(s)) {
             DepthwiseConv.forward(s, x, w, bias, y);
@@ -108,6 +115,10 @@ final class Conv2dKernels {
     static void backwardData(Conv2dShape s, float[] gy, float[] w, float[] gx) {
         if (depthwise(s)) {
             DepthwiseConv.backwardData(s, gy, w, gx);
+            return;
+        }
+        if (WinogradConv.applies(s)) {
+            WinogradConv.backwardData(s, gy, w, gx);
             return;
         }
         if (direct(s)) {
