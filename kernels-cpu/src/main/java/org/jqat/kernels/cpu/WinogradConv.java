@@ -1,7 +1,6 @@
 package org.jqat.kernels.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import org.jqat.core.backend.Conv2dShape;
@@ -31,19 +30,23 @@ import org.jqat.core.backend.Conv2dShape;
  *
  * F(2,3)'s transforms have coefficients 0, ±1 and ±½ only, so its results differ from the direct
  * convolution's by float rounding of the same order (tests compare both with the reference).
- * The backend routes layers here only with {@code -Djqat.winograd=true} (see {@link #ENABLED}).
+ * The backend routes a layer here when {@link #applies} says so.
  */
 final class WinogradConv {
     private static final VectorSpecies<Float> S = VectorConfig.F;
     private static final int L = VectorConfig.LANES;
     private static final int MR = OffsetKernels.MR;
-    /** Scratch slots (see {@link Scratch}); {@link DirectConv} uses 1–4, im2col 0. */
-    private static final int PLANES = 5, TRANSFORMED = 6, PRODUCTS = 7;
     /**
-     * Off unless {@code -Djqat.winograd=true}: on the Zen 5 host of 2026-11-30 these kernels are
-     * still slower than {@link DirectConv} on every ResNet-20 layer (docs/performance.md, "Winograd").
+     * Scratch slots (see {@link Scratch}); {@link DirectConv} uses 1–4, im2col 0. The transformed
+     * weights live in the calling thread's slots for the length of one call.
      */
-    static final boolean ENABLED = "true".equals(System.getProperty("jqat.winograd", "").trim());
+    private static final int PLANES = 5, TRANSFORMED = 6, PRODUCTS = 7, WEIGHTS = 8, WEIGHTS_STAGED = 9;
+    /**
+     * {@code -Djqat.winograd=false} keeps every layer on {@link DirectConv}, {@code true} routes
+     * every layer that {@link #fits} here; by default ({@code auto}) the layers where it measured
+     * faster ({@link #pays}).
+     */
+    private static final String MODE = System.getProperty("jqat.winograd", "auto").trim();
 
     /**
      * Two-vector shuffles (index ≥ L: the second vector): the even and odd lanes of two vectors laid
@@ -80,9 +83,25 @@ final class WinogradConv {
         return VectorShuffle.fromArray(S, idx, 0);
     }
 
-    /** Whether the backend routes this layer here: enabled, and a layer this class can run. */
+    /** Whether the backend routes this layer here (see {@link #MODE}). */
     static boolean applies(Conv2dShape s) {
-        return ENABLED && fits(s);
+        return switch (MODE) {
+            case "false" -> false;
+            case "true" -> fits(s);
+            default -> fits(s) && pays(s);
+        };
+    }
+
+    /**
+     * The layers where these kernels beat {@link DirectConv} (2026-11-30, Zen 5, 2 threads,
+     * docs/performance.md "Winograd"): at least 64 input channels, so each transformed input
+     * vector feeds a long enough product, and transformed kernels of at most 4 MiB
+     * ({@code 16·cIn·cOut} floats), which every block reads again. 64 → 64 at 8×8: 2.35 against
+     * 2.84 ms forward, 2.37 against 3.36 data gradient (batch 128); ImageNet's 64 to 256-channel
+     * layers 1.4–1.5× faster (batch 8); 16 and 32 channels 1.2–1.3× slower, 512 1.4–2× slower.
+     */
+    static boolean pays(Conv2dShape s) {
+        return s.cIn() >= 64 && s.cOut() >= 64 && (long) s.cIn() * s.cOut() <= 256 * 256;
     }
 
     /** The layers this class can run: 3×3, stride 1, padding 1, no dilation, one group. */
@@ -113,39 +132,45 @@ final class WinogradConv {
      */
     static float[] transformWeights(float[] w, int k, int c, boolean transpose) {
         int cout = transpose ? c : k, cin = transpose ? k : c, blocks = (cout + MR - 1) / MR;
-        float[] packed = new float[16 * blocks * cin * MR];
-        float[] g = new float[9];
-        for (int ko = 0; ko < k; ko++) {
-            for (int ci = 0; ci < c; ci++) {
-                int src = (ko * c + ci) * 9;
-                for (int t = 0; t < 9; t++) {
-                    g[t] = w[src + (transpose ? 8 - t : t)];
-                }
-                int o = transpose ? ci : ko, i = transpose ? ko : ci;
-                int base = ((o / MR) * cin + i) * MR + o % MR, xiStride = blocks * cin * MR;
-                // G g: rows g0, (g0+g1+g2)/2, (g0-g1+g2)/2, g2 of the kernel's columns; then the same on rows
-                for (int a = 0; a < 4; a++) {
-                    float t0 = gRow(g, a, 0), t1 = gRow(g, a, 1), t2 = gRow(g, a, 2);
-                    int d = base + a * 4 * xiStride;
-                    packed[d] = t0;
-                    packed[d + xiStride] = 0.5f * (t0 + t1 + t2);
-                    packed[d + 2 * xiStride] = 0.5f * (t0 - t1 + t2);
-                    packed[d + 3 * xiStride] = t2;
+        // first U of every kernel in storage order, sixteen values each (sequential writes) ...
+        float[] each = Scratch.get(WEIGHTS_STAGED, k * c * 16);
+        float[] gg = new float[12];
+        for (int pair = 0; pair < k * c; pair++) {
+            int src = pair * 9;
+            // G g, column by column: g0, (g0 + g1 + g2)/2, (g0 − g1 + g2)/2, g2 down each kernel column
+            for (int j = 0; j < 3; j++) {
+                float g0 = w[src + (transpose ? 8 - j : j)], g1 = w[src + (transpose ? 5 - j : 3 + j)];
+                float g2 = w[src + (transpose ? 2 - j : 6 + j)];
+                gg[j] = g0;
+                gg[3 + j] = 0.5f * (g0 + g1 + g2);
+                gg[6 + j] = 0.5f * (g0 - g1 + g2);
+                gg[9 + j] = g2;
+            }
+            // then Gᵀ on each row
+            for (int a = 0; a < 4; a++) {
+                float t0 = gg[3 * a], t1 = gg[3 * a + 1], t2 = gg[3 * a + 2];
+                int d = pair * 16 + a * 4;
+                each[d] = t0;
+                each[d + 1] = 0.5f * (t0 + t1 + t2);
+                each[d + 2] = 0.5f * (t0 - t1 + t2);
+                each[d + 3] = t2;
+            }
+        }
+        // ... then packed in the order it is laid out: scattering the sixteen values straight to
+        // their ξ (16 streams 16 KiB apart at 64 channels) took 0.4–0.9 ms per 64 × 64 layer
+        float[] packed = Scratch.get(WEIGHTS, 16 * blocks * cin * MR);
+        int d = 0;
+        for (int xi = 0; xi < 16; xi++) {
+            for (int b = 0; b < blocks; b++) {
+                for (int i = 0; i < cin; i++) {
+                    for (int r = 0; r < MR; r++, d++) {
+                        int o = b * MR + r;
+                        packed[d] = o < cout ? each[(transpose ? i * c + o : o * c + i) * 16 + xi] : 0f;
+                    }
                 }
             }
         }
         return packed;
-    }
-
-    /** Row a of {@code G g}, column j. */
-    private static float gRow(float[] g, int a, int j) {
-        float g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
-        return switch (a) {
-            case 0 -> g0;
-            case 1 -> 0.5f * (g0 + g1 + g2);
-            case 2 -> 0.5f * (g0 - g1 + g2);
-            default -> g2;
-        };
     }
 
     /**
@@ -173,14 +198,15 @@ final class WinogradConv {
 
     /** Tiles per block: the register tile's two vectors. */
     private static final int BLOCK = 2 * L;
-    /** Positions per row of a block's transformed input and products: the block and the lanes a segment's last whole-vector store runs past it. */
-    private static final int ROW = BLOCK + L;
+    /** Positions per row of a block's transformed input and products. */
+    private static final int ROW = BLOCK;
 
     /**
      * The distance between the sixteen ξ of a block's transformed input ({@code rows} channel
      * rows each) or products: one cache line more than the rows, so the sixteen stores of a
      * transform do not all fall in one L1 set (at 16 channels the rows alone are 4 KiB apart:
-     * 57 against 19–21 ns per channel and vector of tiles, measured on a copy of the input transform).
+     * 57 against 19–21 ns per channel and vector of tiles, measured on a copy of the input
+     * transform), and room for the last row's whole-vector stores to run past the block.
      */
     private static int xiStride(int rows) {
         return rows * ROW + 16;
@@ -205,7 +231,7 @@ final class WinogradConv {
                 java.util.Arrays.fill(planes, 0, g.planesSize(), 0f);
                 PADDED.set(new Padded(call, planes));
             }
-            float[] row = q == null ? null : Scratch.get(0, w);
+            float[] lanes = Scratch.get(0, Math.max(w, L)), row = lanes; // the quantized row, then a partial output vector
             for (int i = 0; i < imgs; i++) {
                 buildPlanes(g, x, (n0 + i) * c * h * w, planes, i * g.imageSize(), q, row);
             }
@@ -220,7 +246,7 @@ final class WinogradConv {
                         OffsetKernels.forwardStoreTile(c, u, (xi * blocks + b) * c * MR, rowOffsets, v, p0, p0 + L,
                                 m, o, o + L, ROW, rows);
                     }
-                    transformOutput(g, m, t0, t1, b * MR, rows, bias, residual, relu, y, n0 * k * h * w);
+                    transformOutput(g, m, t0, t1, b * MR, rows, bias, residual, relu, y, n0 * k * h * w, lanes);
                 }
             }
         });
@@ -230,7 +256,7 @@ final class WinogradConv {
      * Image {@code xOff} of x (c planes of h × w) as four phase planes per channel at {@code dst}:
      * plane (py, px), row r, column j holds the input at row {@code 2r + py − 1}, column
      * {@code 2j + px − 1}; positions outside the image are never written (the buffer holds zeros
-     * there). Rows are de-interleaved a vector pair at a time; q, when not null, fake-quantizes
+     * there). Rows are de-interleaved a vector pair at a time, their tails value by value; q, when not null, fake-quantizes
      * each row first (through {@code row}), so the values are those of {@link FakeQuantKernels#quantizeRow}.
      */
     private static void buildPlanes(Geometry g, float[] x, int xOff, float[] dst, int dOff, DirectConv.InputQuant q,
@@ -250,29 +276,17 @@ final class WinogradConv {
                     src = row;
                     s = 0;
                 }
-                for (int m0 = 0; m0 < evens; m0 += L) {
-                    int left = w - 2 * m0;
-                    FloatVector lo, hi;
-                    if (left >= 2 * L) {
-                        lo = FloatVector.fromArray(S, src, s + 2 * m0);
-                        hi = FloatVector.fromArray(S, src, s + 2 * m0 + L);
-                    } else {
-                        lo = FloatVector.fromArray(S, src, s + 2 * m0, S.indexInRange(0, left));
-                        hi = left > L ? FloatVector.fromArray(S, src, s + 2 * m0 + L, S.indexInRange(0, left - L))
-                                : FloatVector.zero(S);
-                    }
-                    FloatVector e = lo.rearrange(EVEN, hi), o = lo.rearrange(ODD, hi);
-                    int ne = Math.min(L, evens - m0), no = Math.min(L, odds - m0);
-                    if (ne == L) {
-                        e.intoArray(dst, toEven + m0);
-                    } else {
-                        e.intoArray(dst, toEven + m0, S.indexInRange(0, ne));
-                    }
-                    if (no == L) {
-                        o.intoArray(dst, toOdd + m0);
-                    } else if (no > 0) {
-                        o.intoArray(dst, toOdd + m0, S.indexInRange(0, no));
-                    }
+                int m0 = 0;
+                for (; w - 2 * m0 >= 2 * L; m0 += L) {
+                    FloatVector lo = FloatVector.fromArray(S, src, s + 2 * m0);
+                    FloatVector hi = FloatVector.fromArray(S, src, s + 2 * m0 + L);
+                    lo.rearrange(EVEN, hi).intoArray(dst, toEven + m0);
+                    lo.rearrange(ODD, hi).intoArray(dst, toOdd + m0);
+                }
+                // the rest of the row (all of it on maps narrower than two vectors) one value at a time:
+                // masked vector loads and stores ran their Java fallback here
+                for (int ix = 2 * m0; ix < w; ix++) {
+                    dst[(ix & 1) == 0 ? toEven + (ix >> 1) : toOdd + (ix >> 1)] = src[s + ix];
                 }
             }
         }
@@ -280,18 +294,19 @@ final class WinogradConv {
 
     /**
      * {@code V = Bᵀ d B} for tiles [t0, t1) of the chunk: tile t0 + j of channel ci goes to
-     * {@code v[ξ·xiStride(c) + ci·ROW + j]}. The tiles are taken a tile-row segment at a time, a vector
-     * of tiles per step, each stored whole in increasing order: lanes past a segment's end are
-     * overwritten by the next segment or land in the row's slack.
+     * {@code v[ξ·xiStride(c) + ci·ROW + j]}. Channel by channel, the block's tile-row segments are
+     * taken in order, a vector of tiles per step, each stored whole: lanes past a segment's end are
+     * overwritten by the next segment, past the block's end by the next channel's row (written
+     * after this one), and past the last channel's row they land in the padding before the next ξ.
      */
     private static void transformInput(Geometry g, float[] planes, int t0, int t1, float[] v) {
         int ps = g.planeSize(), wq = g.wq(), tw = g.tw(), xs = xiStride(g.c());
         // phase plane (py, px) of row i, column j of a tile's window: (i % 2, j % 2), one row/column further for i, j ≥ 2
         int p01 = ps, p10 = 2 * ps, p11 = 3 * ps;
-        for (int t = t0; t < t1; ) {
-            int img = t / g.tiles(), r = t % g.tiles(), ty = r / tw, tx = r % tw;
-            int len = Math.min(tw - tx, t1 - t);
-            for (int ci = 0; ci < g.c(); ci++) {
+        for (int ci = 0; ci < g.c(); ci++) {
+            for (int t = t0; t < t1; ) {
+                int img = t / g.tiles(), r = t % g.tiles(), ty = r / tw, tx = r % tw;
+                int len = Math.min(tw - tx, t1 - t);
                 int plane0 = img * g.imageSize() + ci * 4 * ps + ty * wq + tx;
                 for (int j = 0; j < len; j += L) {
                     int b = plane0 + j;
@@ -345,8 +360,8 @@ final class WinogradConv {
                     e2.sub(e1).intoArray(v, o + 14 * xs);
                     e1.sub(e3).intoArray(v, o + 15 * xs);
                 }
+                t += len;
             }
-            t += len;
         }
     }
 
@@ -357,7 +372,7 @@ final class WinogradConv {
      * with {@code relu?(· + bias + residual)} applied as they are stored (bias and residual may be null).
      */
     private static void transformOutput(Geometry g, float[] m, int t0, int t1, int k0, int rows, float[] bias,
-                                        float[] residual, boolean relu, float[] y, int yOff) {
+                                        float[] residual, boolean relu, float[] y, int yOff, float[] lanes) {
         int tw = g.tw(), h = g.h(), w = g.w(), hw = h * w, xs = xiStride(MR);
         FloatVector zero = FloatVector.zero(S);
         for (int t = t0; t < t1; ) {
@@ -408,14 +423,12 @@ final class WinogradConv {
                                 }
                                 z.intoArray(y, p);
                             } else {
-                                VectorMask<Float> mask = S.indexInRange(0, count);
-                                if (residual != null) {
-                                    z = z.add(FloatVector.fromArray(S, residual, p, mask));
+                                // a part of a vector (8-wide maps, odd widths): through `lanes`, value by value
+                                z.intoArray(lanes, 0);
+                                for (int i = 0; i < count; i++) {
+                                    float val = residual == null ? lanes[i] : lanes[i] + residual[p + i];
+                                    y[p + i] = relu ? Math.max(0f, val) : val;
                                 }
-                                if (relu) {
-                                    z = z.max(zero);
-                                }
-                                z.intoArray(y, p, mask);
                             }
                         }
                     }

@@ -111,4 +111,14 @@ class WinogradConvTest {
         assertFalse(WinogradConv.fits(new Conv2dShape(2, 16, 32, 32, 16, 3, 3, 1, 1, 1, 1, 1, 1, 4)));
         assertFalse(WinogradConv.fits(shape(2, 3, 1, 9, 4)));
     }
+
+    /** By default only the layers where it measured faster: 64 to 256 channels. */
+    @Test
+    void paysFromSixtyFourToTwoHundredFiftySixChannels() {
+        assertTrue(WinogradConv.pays(shape(128, 64, 8, 8, 64)));
+        assertTrue(WinogradConv.pays(shape(8, 256, 14, 14, 256)));
+        assertFalse(WinogradConv.pays(shape(128, 16, 32, 32, 16)));
+        assertFalse(WinogradConv.pays(shape(128, 32, 16, 16, 32)));
+        assertFalse(WinogradConv.pays(shape(8, 512, 7, 7, 512)));
+    }
 }
