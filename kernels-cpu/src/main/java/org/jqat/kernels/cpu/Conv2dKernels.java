@@ -44,7 +44,7 @@ final class Conv2dKernels {
             DepthwiseConv.forward(s, x, w, bias, y);
             return;
         }
-        if (WinogradConv.applies(s)) {
+        if (WinogradConv.applies(s, false)) {
             WinogradConv.forward(s, x, w, bias, y, null, null, false);
             return;
         }
@@ -61,7 +61,7 @@ final class Conv2dKernels {
      * per-image GEMM otherwise. Depthwise layers run the convolution, then one pass when there is an epilogue.
      */
     static void forwardFused(Conv2dShape s, float[] x, float[] w, float[] bias, float[] residual, boolean relu, float[] y) {
-        if (WinogradConv.applies(s)) {
+        if (WinogradConv.applies(s, false)) {
             WinogradConv.forward(s, x, w, bias, y, null, residual, relu);
         } else if (direct(s)) {
             DirectConv.forward(s, x, w, bias, y, null, residual, relu);
@@ -117,7 +117,7 @@ final class Conv2dKernels {
             DepthwiseConv.backwardData(s, gy, w, gx);
             return;
         }
-        if (WinogradConv.applies(s)) {
+        if (WinogradConv.applies(s, true)) {
             WinogradConv.backwardData(s, gy, w, gx);
             return;
         }

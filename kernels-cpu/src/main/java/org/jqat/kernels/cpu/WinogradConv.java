@@ -83,25 +83,28 @@ final class WinogradConv {
         return VectorShuffle.fromArray(S, idx, 0);
     }
 
-    /** Whether the backend routes this layer here (see {@link #MODE}). */
-    static boolean applies(Conv2dShape s) {
+    /** Whether the backend routes this layer's forward pass (or, with {@code dataGradient}, its data gradient) here (see {@link #MODE}). */
+    static boolean applies(Conv2dShape s, boolean dataGradient) {
         return switch (MODE) {
             case "false" -> false;
             case "true" -> fits(s);
-            default -> fits(s) && pays(s);
+            default -> fits(s) && pays(s, dataGradient);
         };
     }
 
     /**
      * The layers where these kernels beat {@link DirectConv} (2026-11-30, Zen 5, 2 threads,
-     * docs/performance.md "Winograd"): at least 64 input channels, so each transformed input
-     * vector feeds a long enough product, and transformed kernels of at most 4 MiB
-     * ({@code 16·cIn·cOut} floats), which every block reads again. 64 → 64 at 8×8: 2.35 against
-     * 2.84 ms forward, 2.37 against 3.36 data gradient (batch 128); ImageNet's 64 to 256-channel
-     * layers 1.4–1.5× faster (batch 8); 16 and 32 channels 1.2–1.3× slower, 512 1.4–2× slower.
+     * transparent huge pages, docs/performance.md "Winograd"): at least 64 input and output
+     * channels, so each transformed input vector feeds a long enough product, transformed kernels
+     * of at most 4 MiB ({@code 16·cIn·cOut} floats, which every block reads again), and maps at
+     * least 14 wide, where the direct tiles lose most: ImageNet ResNet's 64 → 64 at 56×56, 128 at
+     * 28×28 and 256 at 14×14 run 1.5× faster (batch 8). On CIFAR maps only the data gradient of the
+     * 8×8 stage pays (2.22 against 2.49 ms at batch 128; its forward 2.22 against 1.85, the 16- and
+     * 32-channel stages 1.1–1.3× slower); 512 channels 1.2–1.7× slower.
      */
-    static boolean pays(Conv2dShape s) {
-        return s.cIn() >= 64 && s.cOut() >= 64 && (long) s.cIn() * s.cOut() <= 256 * 256;
+    static boolean pays(Conv2dShape s, boolean dataGradient) {
+        return s.cIn() >= 64 && s.cOut() >= 64 && (long) s.cIn() * s.cOut() <= 256 * 256
+                && (dataGradient || s.w() >= 14);
     }
 
     /** The layers this class can run: 3×3, stride 1, padding 1, no dilation, one group. */

@@ -112,13 +112,15 @@ class WinogradConvTest {
         assertFalse(WinogradConv.fits(shape(2, 3, 1, 9, 4)));
     }
 
-    /** By default only the layers where it measured faster: 64 to 256 channels. */
+    /** By default only the layers where it measured faster: 64 to 256 channels, maps 14 wide or more but for data gradients. */
     @Test
     void paysFromSixtyFourToTwoHundredFiftySixChannels() {
-        assertTrue(WinogradConv.pays(shape(128, 64, 8, 8, 64)));
-        assertTrue(WinogradConv.pays(shape(8, 256, 14, 14, 256)));
-        assertFalse(WinogradConv.pays(shape(128, 16, 32, 32, 16)));
-        assertFalse(WinogradConv.pays(shape(128, 32, 16, 16, 32)));
-        assertFalse(WinogradConv.pays(shape(8, 512, 7, 7, 512)));
+        assertTrue(WinogradConv.pays(shape(8, 64, 56, 56, 64), false));
+        assertTrue(WinogradConv.pays(shape(8, 256, 14, 14, 256), false));
+        assertFalse(WinogradConv.pays(shape(128, 64, 8, 8, 64), false));
+        assertTrue(WinogradConv.pays(shape(128, 64, 8, 8, 64), true));
+        assertFalse(WinogradConv.pays(shape(128, 16, 32, 32, 16), true));
+        assertFalse(WinogradConv.pays(shape(128, 32, 16, 16, 32), true));
+        assertFalse(WinogradConv.pays(shape(8, 512, 7, 7, 512), true));
     }
 }
