@@ -25,10 +25,10 @@ import org.jqat.core.backend.Conv2dShape;
  *       {@code Y = Aᵀ M A} interleaves each tile row's two output columns back into image rows,
  *       applying the epilogue (bias, residual, ReLU) as it stores.</li>
  * </ol>
- * A block's V and M stay in the first cache levels; a first version that transformed a whole
- * chunk before multiplying moved them through L2 and ran at half this speed.
+ * A block's V and M stay in the first cache levels (a version that transformed a whole chunk
+ * before multiplying moved them through L2, and its speed depended on where its buffers landed).
  *
- * F(2,3)'s transforms have coefficients 0, ±1 and ±½ only, so its results differ from the direct
+ * <p>F(2,3)'s transforms have coefficients 0, ±1 and ±½ only, so its results differ from the direct
  * convolution's by float rounding of the same order (tests compare both with the reference).
  * The backend routes a layer here when {@link #applies} says so.
  */
@@ -46,7 +46,15 @@ final class WinogradConv {
      * every layer that {@link #fits} here; by default ({@code auto}) the layers where it measured
      * faster ({@link #pays}).
      */
-    private static final String MODE = System.getProperty("jqat.winograd", "auto").trim();
+    private static final String MODE = mode(System.getProperty("jqat.winograd", "auto"));
+
+    private static String mode(String value) {
+        String v = value.trim();
+        if (!v.equals("auto") && !v.equals("true") && !v.equals("false")) {
+            throw new IllegalArgumentException("jqat.winograd must be auto, true or false, got " + value);
+        }
+        return v;
+    }
 
     /**
      * Two-vector shuffles (index ≥ L: the second vector): the even and odd lanes of two vectors laid
