@@ -4,8 +4,9 @@ import java.util.Arrays;
 import org.jqat.core.backend.Conv2dShape;
 
 /**
- * NCHW convolution on the cpu backend, routed per layer: 3×3 stride-1 padding-1 layers run
- * {@link WinogradConv} (forward and data gradient), other spatial kernels {@link DirectConv}
+ * NCHW convolution on the cpu backend, routed per layer: the 3×3 stride-1 layers where it measured
+ * faster run {@link WinogradConv} (forward and data gradient, see {@link WinogradConv#applies}),
+ * other spatial kernels {@link DirectConv}
  * (no im2col matrix), depthwise layers {@link DepthwiseConv}, and 1×1 layers per-image GEMMs
  * (stride-1 unpadded ones multiply the input directly, others go through {@link Im2col} into a
  * per-thread column buffer). The batch is the parallel axis of the GEMM path (each image's GEMM
