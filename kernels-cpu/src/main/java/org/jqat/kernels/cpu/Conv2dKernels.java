@@ -41,19 +41,19 @@ final class Conv2dKernels {
     }
 
     static void forward(Conv2dShape s, float[] x, float[] w, float[] bias, float[] y) {
-        if (depthwise(s)) {
-            DepthwiseConv.forward(s, x, w, bias, y);
-            return;
-        }
+        forwardFused(s, x, w, bias, null, false, y);
+    }
+
+    /**
+     * The convolution of the input fake-quantized by q, quantized as the kernel lays the input
+     * out; for the layers {@link #direct} runs (others take the backend's unfused default).
+     */
+    static void forwardQuantized(Conv2dShape s, float[] x, float[] w, float[] bias, DirectConv.InputQuant q, float[] y) {
         if (WinogradConv.applies(s, false)) {
-            WinogradConv.forward(s, x, w, bias, y, null, null, false);
-            return;
+            WinogradConv.forward(s, x, w, bias, y, q, null, false);
+        } else {
+            DirectConv.forward(s, x, w, bias, y, q);
         }
-        if (direct(s)) {
-            DirectConv.forward(s, x, w, bias, y);
-            return;
-        }
-        forwardIm2col(s, x, w, bias, y);
     }
 
     /**

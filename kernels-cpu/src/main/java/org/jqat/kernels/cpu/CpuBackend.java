@@ -215,11 +215,7 @@ public final class CpuBackend implements Backend {
         }
         DirectConv.InputQuant iq = new DirectConv.InputQuant(HeapStorage.of(scale)[0],
                 offset == null ? 0f : HeapStorage.of(offset)[0], q.qmin(), q.qmax());
-        if (WinogradConv.applies(s, false)) {
-            WinogradConv.forward(s, HeapStorage.of(x), HeapStorage.of(w), orNull(bias), HeapStorage.of(y), iq, null, false);
-        } else {
-            DirectConv.forward(s, HeapStorage.of(x), HeapStorage.of(w), orNull(bias), HeapStorage.of(y), iq);
-        }
+        Conv2dKernels.forwardQuantized(s, HeapStorage.of(x), HeapStorage.of(w), orNull(bias), iq, HeapStorage.of(y));
     }
 
     /**

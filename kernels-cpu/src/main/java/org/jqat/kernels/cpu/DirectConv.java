@@ -46,8 +46,25 @@ final class DirectConv {
     private record Padded(Object call, float[] buffer) {
     }
 
-    /** The planes buffer this thread padded last, and for which forward call (see {@link #forward}). */
+    /** The planes buffer this thread padded last, and for which call (see {@link #keepsBorders}). */
     private static final ThreadLocal<Padded> PADDED = new ThreadLocal<>();
+
+    /**
+     * Whether this thread's {@code planes} already hold the zero padding of this {@code call}
+     * (a convolution call lays every image out in the same geometry, so a buffer padded once
+     * needs only each image's values); if not, zeroes {@code planes[from, to)} and remembers the
+     * buffer for the call. Shared by every kernel that keeps padded planes from image to image:
+     * a thread that switches buffers or calls simply pads again.
+     */
+    static boolean keepsBorders(Object call, float[] planes, int from, int to) {
+        Padded mine = PADDED.get();
+        if (mine != null && mine.call() == call && mine.buffer() == planes) {
+            return true;
+        }
+        Arrays.fill(planes, from, to, 0f);
+        PADDED.set(new Padded(call, planes));
+        return false;
+    }
 
     private DirectConv() {
     }
@@ -207,12 +224,7 @@ final class DirectConv {
         WorkerPool.SHARED.run(s.n(), n -> {
             float[] planes = Scratch.get(PLANES, bufSize);
             float[] out = Scratch.get(OUT, Math.max(blocks * MR * qn, OffsetKernels.CP * OffsetKernels.CC));
-            Padded mine = PADDED.get();
-            boolean bordersZero = mine != null && mine.call() == call && mine.buffer() == planes;
-            if (!bordersZero) {
-                Arrays.fill(planes, p.imageSize(), bufSize, 0f);
-                PADDED.set(new Padded(call, planes));
-            }
+            boolean bordersZero = keepsBorders(call, planes, p.imageSize(), bufSize);
             for (int g = 0; g < s.groups(); g++) {
                 p.build(x, (n * s.cIn() + g * cig) * hw, planes, 0, q, bordersZero);
                 if (channelTiles) {
@@ -428,12 +440,7 @@ final class DirectConv {
         WorkerPool.SHARED.run(s.n(), n -> {
             float[] planes = Scratch.get(PLANES, finalBuf);
             float[] out = Scratch.get(OUT, Math.max(1, finalOut));
-            Padded mine = PADDED.get();
-            boolean bordersZero = mine != null && mine.call() == call && mine.buffer() == planes;
-            if (!bordersZero) {
-                Arrays.fill(planes, imageSize, finalBuf, 0f);
-                PADDED.set(new Padded(call, planes));
-            }
+            boolean bordersZero = keepsBorders(call, planes, imageSize, finalBuf);
             for (int g = 0; g < s.groups(); g++) {
                 padGradient(gy, (n * s.cOut() + g * cog) * ohw, cog, oh, ow, ya.padLo(), xa.padLo(), hg, wg, planes,
                         bordersZero);

@@ -65,12 +65,6 @@ final class WinogradConv {
     private static final VectorShuffle<Float> EVEN = indexes(0), ODD = indexes(1);
     private static final VectorShuffle<Float> ZIP_LO = zip(0), ZIP_HI = zip(L / 2);
 
-    /** The planes buffer this thread zeroed last, and for which call: padding stays zero from chunk to chunk. */
-    private record Padded(Object call, float[] buffer) {
-    }
-
-    private static final ThreadLocal<Padded> PADDED = new ThreadLocal<>();
-
     private WinogradConv() {
     }
 
@@ -237,11 +231,7 @@ final class WinogradConv {
             float[] planes = Scratch.get(PLANES, g.planesSize());
             float[] v = Scratch.get(TRANSFORMED, 16 * xiStride(c));
             float[] m = Scratch.get(PRODUCTS, 16 * xiStride(MR));
-            Padded mine = PADDED.get();
-            if (mine == null || mine.call() != call || mine.buffer() != planes) {
-                java.util.Arrays.fill(planes, 0, g.planesSize(), 0f);
-                PADDED.set(new Padded(call, planes));
-            }
+            DirectConv.keepsBorders(call, planes, 0, g.planesSize());
             float[] lanes = Scratch.get(0, Math.max(w, L)), row = lanes; // the quantized row, then a partial output vector
             for (int i = 0; i < imgs; i++) {
                 buildPlanes(g, x, (n0 + i) * c * h * w, planes, i * g.imageSize(), q, row);
