@@ -532,6 +532,15 @@ final class DirectConv {
 
     /** The weight gradient against the input fake-quantized by q (null: the input as it is), quantized as it is laid out. */
     static void backwardWeight(Conv2dShape s, float[] x, float[] gy, float[] gw, InputQuant q) {
+        if (ChannelWeightGrad.applies(s)) {
+            ChannelWeightGrad.backwardWeight(s, x, gy, gw, q);
+            return;
+        }
+        backwardWeightPositions(s, x, gy, gw, q);
+    }
+
+    /** The weight gradient by {@link OffsetKernels#weightTile}, positions in the vector lanes (any geometry). */
+    static void backwardWeightPositions(Conv2dShape s, float[] x, float[] gy, float[] gw, InputQuant q) {
         int size = s.weightSize();
         if (s.n() == 0) {
             Arrays.fill(gw, 0, size, 0f);
