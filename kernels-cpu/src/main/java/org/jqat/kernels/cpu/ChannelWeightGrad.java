@@ -17,8 +17,8 @@ import org.jqat.core.backend.Conv2dShape;
  * channels contiguous) and broadcasts six input values, 24 FMAs for 10 loads, over valid
  * positions only. The partial sums are the gradient itself ({@code taps × cOut} floats).
  *
- * <p>The batch is cut into one fixed slice of images per thread, as in {@link DirectConv}, each
- * accumulating into its own partial, added in slice order: deterministic for a thread count.
+ * <p>The batch is cut into {@link BatchSlices}, each accumulating into its own partial, added in
+ * slice order.
  */
 final class ChannelWeightGrad {
     private static final VectorSpecies<Float> S = VectorConfig.F;
@@ -79,14 +79,7 @@ final class ChannelWeightGrad {
                 }
             }
         }
-        int slices = Math.min(s.n(), WorkerPool.SHARED.threads());
-        float[][] partial = new float[slices][];
-        partial[0] = gw;
-        for (int t = 1; t < slices; t++) {
-            partial[t] = new float[size];
-        }
-        WorkerPool.SHARED.run(slices, t -> {
-            int lo = (int) ((long) s.n() * t / slices), hi = (int) ((long) s.n() * (t + 1) / slices);
+        BatchSlices.sum(s.n(), ohw, size, gw, (lo, hi, out, outOff) -> {
             float[] planes = Scratch.get(PLANES, planesSize);
             float[] grad = Scratch.get(GRAD, chunk * ohw * cout);
             float[] acc = Scratch.get(ACC, tapsP * cout); // [tap][co]
@@ -112,16 +105,12 @@ final class ChannelWeightGrad {
                     }
                 }
             }
-            float[] mine = partial[t];
             for (int co = 0; co < cout; co++) {
                 for (int k = 0; k < taps; k++) {
-                    mine[co * taps + k] = acc[k * cout + co];
+                    out[outOff + co * taps + k] = acc[k * cout + co];
                 }
             }
         });
-        for (int t = 1; t < slices; t++) {
-            ElementwiseKernels.addInto(partial[t], 0, gw, 0, size);
-        }
     }
 
     /** {@code dst[dOff + q·channels + c] = src[sOff + c·positions + q]}, in blocks that keep both sides in cache lines. */

@@ -150,9 +150,9 @@ final class Conv2dKernels {
     }
 
     /**
-     * The weight gradient sums over the batch, so the batch is cut into a fixed number of
-     * contiguous slices (one per thread), each accumulating into its own partial; partials are
-     * then added in slice order, which keeps the result reproducible for a given thread count.
+     * The weight gradient sums over the batch, so the batch is cut into fixed {@link BatchSlices},
+     * each accumulating into its own partial; partials are then added in slice order, which keeps
+     * the result reproducible.
      */
     static void backwardWeight(Conv2dShape s, float[] x, float[] gy, float[] gw) {
         if (depthwise(s)) {
@@ -175,32 +175,22 @@ final class Conv2dKernels {
         int hw = s.h() * s.w(), ohw = s.outH() * s.outW();
         int cig = s.cInPerGroup(), cog = s.cOutPerGroup(), kk = cig * s.kh() * s.kw();
         boolean matmul = pointwise(s);
-        int slices = Math.min(s.n(), WorkerPool.SHARED.threads());
-        float[][] partial = new float[slices][];
-        partial[0] = gw;
-        for (int p = 1; p < slices; p++) {
-            partial[p] = new float[size];
-        }
-        WorkerPool.SHARED.run(slices, p -> {
-            float[] acc = partial[p];
-            int lo = (int) ((long) s.n() * p / slices), hi = (int) ((long) s.n() * (p + 1) / slices);
+        BatchSlices.sum(s.n(), s.outH() * s.outW(), size, gw, (lo, hi, acc, accOff) -> {
             float[] col = matmul ? null : Scratch.get(0, kk * ohw);
             for (int n = lo; n < hi; n++) {
                 float beta = n == lo ? 0f : 1f;
                 for (int g = 0; g < s.groups(); g++) {
                     int xOff = (n * s.cIn() + g * cig) * hw;
                     int gyOff = (n * s.cOut() + g * cog) * ohw;
+                    int wOff = accOff + g * cog * kk;
                     if (matmul) {
-                        Gemm.serial(false, true, cog, cig, ohw, 1f, gy, gyOff, ohw, x, xOff, hw, beta, acc, g * cog * kk, kk);
+                        Gemm.serial(false, true, cog, cig, ohw, 1f, gy, gyOff, ohw, x, xOff, hw, beta, acc, wOff, kk);
                     } else {
                         Im2col.im2col(s, x, xOff, cig, col);
-                        Gemm.serial(false, true, cog, kk, ohw, 1f, gy, gyOff, ohw, col, 0, ohw, beta, acc, g * cog * kk, kk);
+                        Gemm.serial(false, true, cog, kk, ohw, 1f, gy, gyOff, ohw, col, 0, ohw, beta, acc, wOff, kk);
                     }
                 }
             }
         });
-        for (int p = 1; p < slices; p++) {
-            ElementwiseKernels.addInto(partial[p], 0, gw, 0, size);
-        }
     }
 }

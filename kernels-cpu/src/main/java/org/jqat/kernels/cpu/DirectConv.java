@@ -30,8 +30,8 @@ import org.jqat.core.backend.Conv2dShape;
  * contributes, and it is a stride-1 correlation of the zero-padded output gradient, run by the
  * same kernel. The weight gradient sums over every output position of the batch; it keeps
  * lane-wise partial sums in registers across whole chunks of images
- * ({@link OffsetKernels#weightTile}) and adds lanes, slices and threads in a fixed order at the
- * end, so the result is deterministic for a thread count.
+ * ({@link OffsetKernels#weightTile}) and adds lanes, then {@link BatchSlices}, in a fixed order at
+ * the end, so the result is deterministic.
  */
 final class DirectConv {
     private static final int L = VectorConfig.LANES;
@@ -555,23 +555,12 @@ final class DirectConv {
         int chunk = Math.max(1, Math.min(s.n(), (WEIGHT_CHUNK_POSITIONS + qv - 1) / qv));
         int planesSize = (chunk - 1) * p.imageSize() + Math.max(p.imageSize(), qv + p.maxOffset() + L);
         int gradSize = cogP * chunk * qv;
-        // One slice of images per thread: every slice pays a zeroing and a lane reduction of its
-        // cOut × taps × L accumulators (2.4 MB for 64 → 64 channels), so a fixed 8 slices claimed
-        // dynamically made the FP32 step 13% slower (245 against 216 ms, alternating jars, 2026-11-30).
-        int slices = Math.min(s.n(), WorkerPool.SHARED.threads());
-        float[][] partial = new float[slices][];
-        partial[0] = gw;
-        for (int t = 1; t < slices; t++) {
-            partial[t] = new float[size];
-        }
-        WorkerPool.SHARED.run(slices, t -> {
-            int lo = (int) ((long) s.n() * t / slices), hi = (int) ((long) s.n() * (t + 1) / slices);
+        BatchSlices.sum(s.n(), s.outH() * s.outW(), size, gw, (lo, hi, mine, mineOff) -> {
             float[] planes = Scratch.get(PLANES, planesSize);
             float[] grad = Scratch.get(GRAD, gradSize);
             float[] acc = Scratch.get(ACC, cogP * tapsP * L);
             Arrays.fill(planes, 0, planesSize, 0f);
             Arrays.fill(grad, 0, gradSize, 0f);
-            float[] mine = partial[t];
             for (int g = 0; g < s.groups(); g++) {
                 Arrays.fill(acc, 0, cogP * tapsP * L, 0f);
                 for (int n0 = lo; n0 < hi; n0 += chunk) {
@@ -601,13 +590,10 @@ final class DirectConv {
                         for (int lane = 0; lane < L; lane++) {
                             sum += acc[a + lane];
                         }
-                        mine[(g * cog + co) * taps + k] = sum;
+                        mine[mineOff + (g * cog + co) * taps + k] = sum;
                     }
                 }
             }
         });
-        for (int t = 1; t < slices; t++) {
-            ElementwiseKernels.addInto(partial[t], 0, gw, 0, size);
-        }
     }
 }
