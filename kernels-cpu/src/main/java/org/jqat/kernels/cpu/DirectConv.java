@@ -38,7 +38,7 @@ final class DirectConv {
     private static final int MR = OffsetKernels.MR, NR = OffsetKernels.NR;
     private static final int WM = OffsetKernels.WM, WN = OffsetKernels.WN;
     /** Scratch slots (see {@link Scratch}). */
-    private static final int PLANES = 1, OUT = 2, GRAD = 3, ACC = 4;
+    private static final int PLANES = 1, OUT = 2, GRAD = 3, ACC = 4, WEIGHTS = 11;
     /** The weight gradient batches images until a chunk holds this many output positions. */
     private static final int WEIGHT_CHUNK_POSITIONS = 1024;
 
@@ -178,10 +178,16 @@ final class DirectConv {
         return Math.floorDiv(a + b - 1, b);
     }
 
-    /** Weights of each group as MR-channel slivers, tap-major: [g][block][tap][MR], zero-padded. */
+    /**
+     * Weights of each group as MR-channel slivers, tap-major: [g][block][tap][MR], zero-padded, in
+     * the calling thread's {@link #WEIGHTS} scratch (read by every worker for the length of the call).
+     */
     private static float[] packForward(Conv2dShape s, float[] w, int taps) {
-        int cog = s.cOutPerGroup(), blocks = (cog + MR - 1) / MR;
-        float[] packed = new float[s.groups() * blocks * taps * MR];
+        int cog = s.cOutPerGroup(), blocks = (cog + MR - 1) / MR, size = s.groups() * blocks * taps * MR;
+        float[] packed = Scratch.get(WEIGHTS, size);
+        if (cog % MR != 0) {
+            Arrays.fill(packed, 0, size, 0f);
+        }
         for (int g = 0; g < s.groups(); g++) {
             for (int co = 0; co < cog; co++) {
                 int src = (g * cog + co) * taps;
@@ -262,9 +268,9 @@ final class DirectConv {
         });
     }
 
-    /** {@code w[co][k]} transposed to {@code [k][co]}: the channel tiles' weight rows. */
+    /** {@code w[co][k]} transposed to {@code [k][co]}: the channel tiles' weight rows, in the {@link #WEIGHTS} scratch as {@link #packForward}. */
     private static float[] tapMajor(float[] w, int cout, int taps) {
-        float[] t = new float[taps * cout];
+        float[] t = Scratch.get(WEIGHTS, taps * cout);
         // 16 channels at a time: 16 sequential read streams, one cache line written per tap
         for (int co0 = 0; co0 < cout; co0 += 16) {
             int co1 = Math.min(cout, co0 + 16);

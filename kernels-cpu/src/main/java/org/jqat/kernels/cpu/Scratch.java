@@ -5,12 +5,12 @@ package org.jqat.kernels.cpu;
  * allocating a fresh array per image. Contents are garbage between uses; callers overwrite.
  */
 final class Scratch {
-    private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[11][]);
+    private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[12][]);
 
     private Scratch() {
     }
 
-    /** Buffer {@code slot} (0..10) of the calling thread with at least {@code size} elements. */
+    /** Buffer {@code slot} (0..11) of the calling thread with at least {@code size} elements. */
     static float[] get(int slot, int size) {
         float[][] mine = BUFFERS.get();
         float[] b = mine[slot];
