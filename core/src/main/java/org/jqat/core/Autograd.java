@@ -7,13 +7,15 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jqat.core.backend.Backend;
 
 /**
  * Define-by-run reverse-mode differentiation. Each op that produces a tensor requiring a
  * gradient attaches a {@link Node}: its inputs and a closure, written beside the op's forward,
  * that maps the output gradient to input gradients. {@link #backward} walks the graph in
  * reverse topological order, sums gradients where a tensor feeds several ops, accumulates into
- * leaves' {@code grad}, and then releases every node so saved tensors can be collected.
+ * leaves' {@code grad} at the end (after the leaf gradients it let run in the background, see
+ * {@link #submitLeafGradient}), and then releases every node so saved tensors can be collected.
  */
 public final class Autograd {
     private static final ThreadLocal<int[]> noGradDepth = ThreadLocal.withInitial(() -> new int[1]);
@@ -91,6 +93,33 @@ public final class Autograd {
         return out;
     }
 
+    /** The backends that took work from the backward pass running on this thread (null outside one). */
+    private static final ThreadLocal<Set<Backend>> submitted = new ThreadLocal<>();
+
+    /**
+     * Computes a leaf's gradient off the critical path: inside a backward pass, {@code task} goes
+     * to {@link Backend#submit} and may run while the pass goes on (leaves' gradients are
+     * accumulated only after every submitted task has finished); elsewhere it runs now. For
+     * tasks that write a gradient for a leaf and read only tensors the pass does not change.
+     */
+    static void submitLeafGradient(Backend backend, Runnable task) {
+        Set<Backend> backends = submitted.get();
+        if (backends == null) {
+            task.run();
+            return;
+        }
+        backends.add(backend);
+        backend.submit(task);
+    }
+
+    /** Waits for the tasks submitted by this backward pass (see {@link #submitLeafGradient}). */
+    private static void awaitSubmitted(Set<Backend> backends) {
+        for (Backend b : backends) {
+            b.awaitSubmitted();
+        }
+        backends.clear();
+    }
+
     /** Runs the backward pass from {@code root} with output gradient {@code seed}. */
     static void backward(Tensor root, Tensor seed) {
         if (!root.requiresGrad) {
@@ -100,13 +129,21 @@ public final class Autograd {
         List<Tensor> order = topologicalOrder(root);
         Map<Tensor, Tensor> pending = new IdentityHashMap<>();
         pending.put(root, seed);
+        // Leaves reached, with their gradients: accumulated once the submitted leaf gradients are done.
+        List<Tensor> leaves = new ArrayList<>();
+        List<Tensor> leafGrads = new ArrayList<>();
+        Set<Backend> outer = submitted.get();
+        Set<Backend> backends = Collections.newSetFromMap(new IdentityHashMap<>());
+        submitted.set(backends);
+        boolean completed = false;
         try (NoGrad ignored = noGrad()) {
             for (Tensor t : order) {
                 Tensor g = pending.remove(t);
                 Node node = t.node;
                 if (node == null) {
                     if (g != null && t.requiresGrad) {
-                        t.accumulateGrad(g);
+                        leaves.add(t);
+                        leafGrads.add(g);
                     }
                     continue;
                 }
@@ -118,6 +155,9 @@ public final class Autograd {
                             continue;
                         }
                         checkGradShape(node.op, in, grads[i]);
+                        if (in.node == null && pending.containsKey(in)) {
+                            awaitSubmitted(backends); // a leaf read by several ops: its gradients are added now
+                        }
                         pending.merge(in, grads[i], Tensor::add);
                     }
                 }
@@ -125,6 +165,16 @@ public final class Autograd {
                     node.release();
                     t.node = RELEASED;
                 }
+            }
+            awaitSubmitted(backends);
+            for (int i = 0; i < leaves.size(); i++) {
+                leaves.get(i).accumulateGrad(leafGrads.get(i));
+            }
+            completed = true;
+        } finally {
+            submitted.set(outer);
+            if (!completed) {
+                awaitSubmitted(backends); // no task may outlive the pass that owns its tensors
             }
         }
     }

@@ -28,13 +28,20 @@ final class Convolution {
                                       Tensor gy) {
         Tensor gx = null;
         Tensor gw = null;
+        if (w.requiresGrad) {
+            Tensor out = Tensor.uninitialized(be, w.shape);
+            Runnable weightGradient = () -> be.conv2dBackwardWeight(s, xd.storage, gy.storage, out.storage);
+            if (w.node == null && x.requiresGrad) {
+                // a parameter's gradient: nothing in the pass reads it, so it may overlap the input gradient and what follows
+                Autograd.submitLeafGradient(be, weightGradient);
+            } else {
+                weightGradient.run();
+            }
+            gw = out;
+        }
         if (x.requiresGrad) {
             gx = Tensor.uninitialized(be, x.shape);
             be.conv2dBackwardData(s, gy.storage, wd.storage, gx.storage);
-        }
-        if (w.requiresGrad) {
-            gw = Tensor.uninitialized(be, w.shape);
-            be.conv2dBackwardWeight(s, xd.storage, gy.storage, gw.storage);
         }
         return new Tensor[] {gx, gw, biasGradient(s, be, bias, gy)};
     }

@@ -30,6 +30,22 @@ public interface Backend {
         return name();
     }
 
+    // ---- work that may overlap later ops --------------------------------------------------
+
+    /**
+     * Runs {@code task}, now or in the background while the caller goes on: autograd hands over
+     * work whose result nothing reads before {@link #awaitSubmitted} (the weight gradients of a
+     * backward pass, accumulated after it). The task must only read storages that no op changes
+     * before then, and write storages that nothing else reads or writes. The default runs it now.
+     */
+    default void submit(Runnable task) {
+        task.run();
+    }
+
+    /** Returns when every task {@link #submit submitted} by now has finished, rethrowing the first failure. */
+    default void awaitSubmitted() {
+    }
+
     // ---- memory ---------------------------------------------------------------------------
 
     /** New zero-filled storage of {@code size} elements. */

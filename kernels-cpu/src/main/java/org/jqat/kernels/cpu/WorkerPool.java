@@ -1,19 +1,28 @@
 package org.jqat.kernels.cpu;
 
+import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntSupplier;
 import org.jqat.core.Threads;
 
 /**
- * A set of daemon threads that run the parts of one parallel loop at a time.
+ * A set of daemon threads that run the parts of one parallel loop at a time, and between loops
+ * the background tasks handed to {@link #submit}.
  *
  * <p>Parts are claimed from an atomic counter, so a core that the hypervisor takes away simply
  * claims fewer parts; results stay deterministic because each part's arithmetic depends only on
- * its index, never on which thread ran it. Idle workers block on a monitor rather than spin: on
- * a shared 2-vCPU box a spinning worker steals the very core the caller needs. A loop started
- * from inside a part (or while another thread owns the pool, or from a part of
+ * its index, never on which thread ran it. A loop ends when its last part is done, whoever ran
+ * it: the caller never waits for a worker that claimed nothing (one still waking up, or busy with
+ * a background task). Idle workers block on a monitor rather than spin: on a shared 2-vCPU box a
+ * spinning worker steals the very core the caller needs. A loop started from inside a part or a
+ * background task (or while another thread owns the pool, or from a part of
  * {@link Threads#parallelFor}, which already keeps every thread busy) runs inline on the calling thread.
+ *
+ * <p>Background tasks (the weight gradients of a backward pass, see
+ * {@link CpuBackend#submit}) run on a worker whenever it has no loop parts to take, so it keeps
+ * working while the caller goes on with the ops that depend on nothing the task writes; the
+ * caller runs whatever is still queued itself in {@link #awaitBackground}.
  *
  * <p>The size is read at the start of each loop ({@link Threads#count()} for the shared pool), so
  * an application's {@code Threads.set(n)} takes effect from the next op: missing workers are
@@ -29,18 +38,37 @@ final class WorkerPool {
         void run(int part);
     }
 
+    /** One parallel loop: parts are claimed from {@code next} and counted in {@code done} when finished. */
+    private static final class Loop {
+        final Part body;
+        final int count;
+        final int workers; // workers that may take parts (the caller always does)
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger done = new AtomicInteger();
+        volatile Throwable failure;
+
+        Loop(Part body, int count, int workers) {
+            this.body = body;
+            this.count = count;
+            this.workers = workers;
+        }
+
+        boolean hasParts(int worker) {
+            return worker < workers && next.get() < count;
+        }
+    }
+
     private final IntSupplier size;
-    private int started;               // workers started so far; grows under the owner lock
-    private volatile int active;       // workers that take parts in the current loop
+    private volatile int started;      // workers started so far; grows under the owner lock
     private final ReentrantLock owner = new ReentrantLock();
+    /** Workers wait here for a loop's parts or a background task; guards the fields below. */
     private final Object wake = new Object();
-    private final Object done = new Object();
-    private final AtomicInteger next = new AtomicInteger();
-    private long generation;           // guarded by wake
-    private int running;               // guarded by done
-    private volatile Part task;
-    private volatile int parts;
-    private volatile Throwable failure;
+    /** The owner waits here for a loop's last part. */
+    private final Object finished = new Object();
+    private volatile Loop current;
+    private final ArrayDeque<Runnable> background = new ArrayDeque<>();
+    private int backgroundPending;     // submitted and not yet finished
+    private Throwable backgroundFailure;
 
     /** A pool of a fixed size (tests). */
     WorkerPool(int threads) {
@@ -60,11 +88,7 @@ final class WorkerPool {
     private void ensureWorkers(int n) {
         while (started < n) {
             int index = started++;
-            long now;
-            synchronized (wake) {
-                now = generation; // a new worker waits for the next loop, not one that has already ended
-            }
-            Thread w = new Worker(() -> workerLoop(index, now), "jqat-cpu-" + (index + 1));
+            Thread w = new Worker(() -> workerLoop(index), "jqat-cpu-" + (index + 1));
             w.setDaemon(true);
             w.start();
         }
@@ -85,76 +109,146 @@ final class WorkerPool {
         }
         try {
             ensureWorkers(threads - 1);
-            active = threads - 1;
-            failure = null;
-            task = body;
-            parts = count;
-            next.set(0);
-            synchronized (done) {
-                running = started; // every started worker wakes and checks in, active or not
-            }
+            Loop loop = new Loop(body, count, threads - 1);
             synchronized (wake) {
-                generation++;
+                current = loop;
                 wake.notifyAll();
             }
-            drain(body, count);
-            synchronized (done) {
-                while (running > 0) {
+            drain(loop);
+            synchronized (finished) {
+                while (loop.done.get() < count) {
                     try {
-                        done.wait();
+                        finished.wait();
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
                 }
             }
-            task = null;
-            Throwable f = failure;
-            if (f instanceof RuntimeException r) {
-                throw r;
-            }
-            if (f instanceof Error e) {
-                throw e;
-            }
-            if (f != null) {
-                throw new IllegalStateException(f);
-            }
+            current = null;
+            rethrow(loop.failure);
         } finally {
             owner.unlock();
         }
     }
 
-    private void drain(Part body, int count) {
+    private void drain(Loop loop) {
         int p;
-        while ((p = next.getAndIncrement()) < count) {
+        while ((p = loop.next.getAndIncrement()) < loop.count) {
             try {
-                body.run(p);
+                loop.body.run(p);
             } catch (Throwable t) {
-                failure = t;
+                loop.failure = t;
+            } finally {
+                if (loop.done.incrementAndGet() == loop.count) {
+                    synchronized (finished) {
+                        finished.notifyAll();
+                    }
+                }
             }
         }
     }
 
-    private void workerLoop(int index, long seenAtStart) {
-        long seen = seenAtStart;
+    /**
+     * Queues {@code task} for a worker that has no loop parts to take; runs it now on a pool of
+     * one thread, on a worker (a task's own tasks), or before any worker has started.
+     */
+    void submit(Runnable task) {
+        if (threads() == 1 || started == 0 || Thread.currentThread() instanceof Worker) {
+            task.run();
+            return;
+        }
+        synchronized (wake) {
+            background.addLast(task);
+            backgroundPending++;
+            wake.notifyAll();
+        }
+    }
+
+    /**
+     * Runs the background tasks still queued on the calling thread (their loops get the pool's
+     * workers as usual), waits for those running on workers, and rethrows the first failure.
+     */
+    void awaitBackground() {
         while (true) {
+            Runnable task;
             synchronized (wake) {
-                while (generation == seen) {
+                task = background.pollFirst();
+            }
+            if (task == null) {
+                break;
+            }
+            runBackground(task);
+        }
+        Throwable f;
+        synchronized (wake) {
+            while (backgroundPending > 0) {
+                try {
+                    wake.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            f = backgroundFailure;
+            backgroundFailure = null;
+        }
+        rethrow(f);
+    }
+
+    private void runBackground(Runnable task) {
+        Throwable failed = null;
+        try {
+            task.run();
+        } catch (Throwable t) {
+            failed = t;
+        }
+        synchronized (wake) {
+            if (failed != null && backgroundFailure == null) {
+                backgroundFailure = failed;
+            }
+            if (--backgroundPending == 0) {
+                wake.notifyAll(); // the caller in awaitBackground
+            }
+        }
+    }
+
+    private static void rethrow(Throwable f) {
+        if (f instanceof RuntimeException r) {
+            throw r;
+        }
+        if (f instanceof Error e) {
+            throw e;
+        }
+        if (f != null) {
+            throw new IllegalStateException(f);
+        }
+    }
+
+    private void workerLoop(int index) {
+        while (true) {
+            Loop loop;
+            Runnable task = null;
+            synchronized (wake) {
+                while (true) {
+                    loop = current;
+                    if (loop != null && loop.hasParts(index)) {
+                        break; // the caller waits on loop parts: they come first
+                    }
+                    loop = null;
+                    task = background.pollFirst();
+                    if (task != null) {
+                        break;
+                    }
                     try {
                         wake.wait();
                     } catch (InterruptedException ignored) {
                         // daemon worker: nothing to clean up, keep serving
                     }
                 }
-                seen = generation;
             }
-            Part body = task;
-            if (body != null && index < active) {
-                drain(body, parts);
-            }
-            synchronized (done) {
-                if (--running == 0) {
-                    done.notifyAll();
-                }
+            if (loop != null) {
+                drain(loop);
+            } else {
+                runBackground(task);
             }
         }
     }

@@ -95,6 +95,66 @@ class WorkerPoolTest {
         }
     }
 
+    @Test
+    void backgroundTasksRunOnceAndAreAwaited() {
+        WorkerPool pool = new WorkerPool(2);
+        pool.run(4, p -> { }); // starts the worker
+        for (int round = 0; round < 20; round++) {
+            AtomicIntegerArray hits = new AtomicIntegerArray(16);
+            for (int i = 0; i < 16; i++) {
+                int task = i;
+                pool.submit(() -> {
+                    busy();
+                    hits.incrementAndGet(task);
+                });
+            }
+            pool.awaitBackground();
+            for (int i = 0; i < 16; i++) {
+                assertEquals(1, hits.get(i), "task " + i + " in round " + round);
+            }
+        }
+    }
+
+    /** A loop started while the worker is busy in a background task does not wait for it: the caller takes every part. */
+    @Test
+    void loopsDoNotWaitForAWorkerBusyInTheBackground() throws InterruptedException {
+        WorkerPool pool = new WorkerPool(2);
+        pool.run(4, p -> { });
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        pool.submit(() -> {
+            started.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertTrue(started.await(10, java.util.concurrent.TimeUnit.SECONDS), "the worker took the task");
+        Thread caller = Thread.currentThread();
+        java.util.concurrent.atomic.AtomicInteger elsewhere = new java.util.concurrent.atomic.AtomicInteger();
+        pool.run(32, p -> {
+            if (Thread.currentThread() != caller) {
+                elsewhere.incrementAndGet();
+            }
+        });
+        assertEquals(0, elsewhere.get(), "parts ran on the busy worker");
+        release.countDown();
+        pool.awaitBackground();
+    }
+
+    @Test
+    void backgroundFailuresSurfaceInAwait() {
+        WorkerPool pool = new WorkerPool(2);
+        pool.run(4, p -> { });
+        pool.submit(() -> {
+            throw new IllegalArgumentException("task failed");
+        });
+        pool.submit(WorkerPoolTest::busy);
+        assertThrows(IllegalArgumentException.class, pool::awaitBackground);
+        pool.awaitBackground(); // the failure is reported once
+    }
+
     private static void busy() {
         double x = 0;
         for (int i = 0; i < 2_000; i++) {

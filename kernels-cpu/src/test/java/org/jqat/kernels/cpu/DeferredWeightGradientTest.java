@@ -1,0 +1,64 @@
+package org.jqat.kernels.cpu;
+
+import static org.jqat.kernels.cpu.TestData.*;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.jqat.core.Functional;
+import org.jqat.core.Rng;
+import org.jqat.core.Tensor;
+import org.jqat.core.Threads;
+import org.jqat.core.backend.Backend;
+import org.jqat.core.backend.Backends;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Convolution weight gradients that autograd hands to the pool's worker while the backward pass
+ * goes on ({@link CpuBackend#submit}): the same gradients as the reference backend, bit-identical
+ * from run to run, for a weight shared by two convolutions (its gradients merged during the pass),
+ * fused conv epilogues, and gradients accumulated over two backward passes.
+ */
+class DeferredWeightGradientTest {
+
+    private static List<float[]> run(Backend backend) {
+        try (var scope = Backends.using(backend)) {
+            Rng rng = new Rng(11);
+            Tensor x = Tensor.randn(rng, 6, 4, 10, 10);
+            Tensor w1 = Tensor.randn(rng, 32, 4, 3, 3).mul(0.2f).detach().requiresGrad(true);
+            Tensor w2 = Tensor.randn(rng, 32, 32, 3, 3).mul(0.05f).detach().requiresGrad(true);
+            Tensor w3 = Tensor.randn(rng, 16, 32, 3, 3).mul(0.05f).detach().requiresGrad(true);
+            Tensor b3 = Tensor.randn(rng, 16).mul(0.1f).detach().requiresGrad(true);
+            for (int pass = 0; pass < 2; pass++) { // the second pass adds to the first's gradients
+                // one ReLU only: a value a rounding away from 0 flips a ReLU's mask between backends
+                Tensor h = Functional.relu(Functional.conv2d(x, w1, null, 1, 1));
+                Tensor a = Functional.conv2d(h, w2, null, 1, 1);
+                Tensor b = Functional.conv2d(a, w2, null, 1, 1).add(h); // w2 twice: gradients merged
+                Tensor y = Functional.conv2d(b, w3, b3, 2, 1);
+                y.mul(y).sum().backward();
+            }
+            List<float[]> out = new ArrayList<>();
+            for (Tensor p : new Tensor[] {w1, w2, w3, b3}) {
+                out.add(p.grad().toFloatArray());
+            }
+            return out;
+        }
+    }
+
+    @Test
+    void gradientsMatchTheReferenceAndRepeat() {
+        int before = Threads.count();
+        try {
+            Threads.set(2);
+            List<float[]> ref = run(REF);
+            List<float[]> first = run(CPU);
+            List<float[]> second = run(CPU);
+            String[] names = {"w1", "w2 (shared)", "w3", "b3"};
+            for (int i = 0; i < ref.size(); i++) {
+                assertClose(ref.get(i), first.get(i), 2e-4, "deferred " + names[i]);
+                assertBitExact(first.get(i), second.get(i), "run to run " + names[i]);
+            }
+        } finally {
+            Threads.set(before);
+        }
+    }
+}
