@@ -63,7 +63,11 @@ final class ChannelWeightGrad {
             Arrays.fill(gw, 0, size, 0f);
             return;
         }
-        DirectConv.Planes p = DirectConv.Planes.of(s);
+        // Padded planes of the whole input even for strided layers: the tiles read single values
+        // (no contiguous windows needed), and a stride-1 layout is a row copy where phase planes
+        // gather every other value.
+        DirectConv.Planes p = DirectConv.Planes.of(new Conv2dShape(s.n(), s.cIn(), s.h(), s.w(), s.cOut(), s.kh(), s.kw(),
+                1, 1, s.padH(), s.padW(), s.dilationH(), s.dilationW(), 1));
         boolean wide = s.cOut() % CC == 0;
         int kt = wide ? KT : KT_NARROW, cc = wide ? CC : CC_NARROW;
         int taps = p.offsets().length, tapsP = DirectConv.roundUp(taps, kt);
@@ -75,7 +79,7 @@ final class ChannelWeightGrad {
         for (int i = 0, k = 0; i < chunk; i++) {
             for (int oy = 0; oy < oh; oy++) {
                 for (int ox = 0; ox < ow; ox++) {
-                    base[k++] = i * p.imageSize() + oy * wq + ox;
+                    base[k++] = i * p.imageSize() + oy * s.strideH() * wq + ox * s.strideW();
                 }
             }
         }
