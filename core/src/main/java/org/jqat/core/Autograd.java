@@ -89,12 +89,24 @@ public final class Autograd {
         if (needed) {
             out.requiresGrad = true;
             out.node = new Node(op, inputs, fn);
+            for (Tensor t : inputs) {
+                if (t != null) {
+                    t.uses++;
+                }
+            }
         }
         return out;
     }
 
-    /** The backends that took work from the backward pass running on this thread (null outside one). */
-    private static final ThreadLocal<Set<Backend>> submitted = new ThreadLocal<>();
+    /** Work a backward pass handed to backends: where to wait for it, and the leaf gradients it will leave. */
+    private static final class Pass {
+        final Set<Backend> backends = Collections.newSetFromMap(new IdentityHashMap<>());
+        /** Per task of {@link #submitThroughLeafOp}: the op's inputs, then (once it ran) their gradients. */
+        final List<Tensor[][]> throughLeafOps = new ArrayList<>();
+    }
+
+    /** The backward pass running on this thread (null outside one). */
+    private static final ThreadLocal<Pass> running = new ThreadLocal<>();
 
     /**
      * Computes a leaf's gradient off the critical path: inside a backward pass, {@code task} goes
@@ -103,21 +115,56 @@ public final class Autograd {
      * tasks that write a gradient for a leaf and read only tensors the pass does not change.
      */
     static void submitLeafGradient(Backend backend, Runnable task) {
-        Set<Backend> backends = submitted.get();
-        if (backends == null) {
+        Pass pass = running.get();
+        if (pass == null) {
             task.run();
             return;
         }
-        backends.add(backend);
+        pass.backends.add(backend);
         backend.submit(task);
     }
 
+    /**
+     * Hands the gradient of {@code input} off the critical path together with the backward of the
+     * op that made it, when that op's only inputs needing gradients are leaves and the caller's op
+     * is the only one that read {@code input} (a fake-quantized weight, say): the task gets the
+     * gradient from {@code gradient}, runs the op's backward, and the leaves' gradients are
+     * accumulated after the pass, in the order of submission. Returns false, submitting nothing,
+     * when {@code input} does not qualify or no backward pass runs on this thread; true means the
+     * caller must return no gradient for {@code input}.
+     */
+    static boolean submitThroughLeafOp(Backend backend, Tensor input, java.util.function.Supplier<Tensor> gradient) {
+        Pass pass = running.get();
+        Node node = input.node;
+        if (pass == null || node == null || node == RELEASED || input.uses != 1) {
+            return false;
+        }
+        for (Tensor in : node.inputs) {
+            if (in != null && in.requiresGrad && in.node != null) {
+                return false;
+            }
+        }
+        BackwardFn fn = node.fn; // the pass releases the node when it reaches it; the task keeps what it needs
+        Tensor[][] result = {node.inputs, null};
+        pass.throughLeafOps.add(result);
+        pass.backends.add(backend);
+        String op = node.op;
+        backend.submit(() -> {
+            try (NoGrad ignored = noGrad()) { // backward closures run with recording off, on any thread
+                Tensor g = gradient.get();
+                checkGradShape(op + " (input)", input, g);
+                result[1] = fn.apply(g);
+            }
+        });
+        return true;
+    }
+
     /** Waits for the tasks submitted by this backward pass (see {@link #submitLeafGradient}). */
-    private static void awaitSubmitted(Set<Backend> backends) {
-        for (Backend b : backends) {
+    private static void awaitSubmitted(Pass pass) {
+        for (Backend b : pass.backends) {
             b.awaitSubmitted();
         }
-        backends.clear();
+        pass.backends.clear();
     }
 
     /** Runs the backward pass from {@code root} with output gradient {@code seed}. */
@@ -132,9 +179,9 @@ public final class Autograd {
         // Leaves reached, with their gradients: accumulated once the submitted leaf gradients are done.
         List<Tensor> leaves = new ArrayList<>();
         List<Tensor> leafGrads = new ArrayList<>();
-        Set<Backend> outer = submitted.get();
-        Set<Backend> backends = Collections.newSetFromMap(new IdentityHashMap<>());
-        submitted.set(backends);
+        Pass outer = running.get();
+        Pass pass = new Pass();
+        running.set(pass);
         boolean completed = false;
         try (NoGrad ignored = noGrad()) {
             for (Tensor t : order) {
@@ -156,7 +203,7 @@ public final class Autograd {
                         }
                         checkGradShape(node.op, in, grads[i]);
                         if (in.node == null && pending.containsKey(in)) {
-                            awaitSubmitted(backends); // a leaf read by several ops: its gradients are added now
+                            awaitSubmitted(pass); // a leaf read by several ops: its gradients are added now
                         }
                         pending.merge(in, grads[i], Tensor::add);
                     }
@@ -166,15 +213,24 @@ public final class Autograd {
                     t.node = RELEASED;
                 }
             }
-            awaitSubmitted(backends);
+            awaitSubmitted(pass);
             for (int i = 0; i < leaves.size(); i++) {
                 leaves.get(i).accumulateGrad(leafGrads.get(i));
             }
+            for (Tensor[][] r : pass.throughLeafOps) {
+                for (int i = 0; i < r[0].length; i++) {
+                    Tensor leaf = r[0][i];
+                    if (leaf != null && leaf.requiresGrad && r[1][i] != null) {
+                        checkGradShape("a submitted op", leaf, r[1][i]);
+                        leaf.accumulateGrad(r[1][i]);
+                    }
+                }
+            }
             completed = true;
         } finally {
-            submitted.set(outer);
+            running.set(outer);
             if (!completed) {
-                awaitSubmitted(backends); // no task may outlive the pass that owns its tensors
+                awaitSubmitted(pass); // no task may outlive the pass that owns its tensors
             }
         }
     }

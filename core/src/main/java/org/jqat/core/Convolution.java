@@ -29,15 +29,20 @@ final class Convolution {
         Tensor gx = null;
         Tensor gw = null;
         if (w.requiresGrad) {
-            Tensor out = Tensor.uninitialized(be, w.shape);
-            Runnable weightGradient = () -> be.conv2dBackwardWeight(s, xd.storage, gy.storage, out.storage);
+            // A parameter's gradient (or a quantized parameter's, through its quantizer) is read by
+            // nothing in the pass: it may overlap the input gradient and what follows.
+            java.util.function.Supplier<Tensor> weightGradient = () -> {
+                Tensor out = Tensor.uninitialized(be, w.shape);
+                be.conv2dBackwardWeight(s, xd.storage, gy.storage, out.storage);
+                return out;
+            };
             if (w.node == null && x.requiresGrad) {
-                // a parameter's gradient: nothing in the pass reads it, so it may overlap the input gradient and what follows
-                Autograd.submitLeafGradient(be, weightGradient);
-            } else {
-                weightGradient.run();
+                Tensor out = Tensor.uninitialized(be, w.shape);
+                Autograd.submitLeafGradient(be, () -> be.conv2dBackwardWeight(s, xd.storage, gy.storage, out.storage));
+                gw = out;
+            } else if (!(x.requiresGrad && Autograd.submitThroughLeafOp(be, w, weightGradient))) {
+                gw = weightGradient.get();
             }
-            gw = out;
         }
         if (x.requiresGrad) {
             gx = Tensor.uninitialized(be, x.shape);
@@ -70,10 +75,31 @@ final class Convolution {
             Tensor gx = x.requiresGrad ? Tensor.uninitialized(be, x.shape) : null;
             Tensor gs = scale.requiresGrad ? Tensor.empty(be, scale.shape) : null;
             Tensor go = offset != null && offset.requiresGrad ? Tensor.empty(be, offset.shape) : null;
-            Tensor gw = w.requiresGrad ? Tensor.uninitialized(be, w.shape) : null;
+            Tensor gw = null;
+            boolean weightSubmitted = false;
+            if (w.requiresGrad && x.requiresGrad) {
+                // as in gradients(): the weight gradient off the critical path
+                java.util.function.Function<Tensor, Tensor> weightGradient = out -> {
+                    be.conv2dFakeQuantInputBackward(s, fq, xd.storage, sd.storage, od == null ? null : od.storage,
+                            wd.storage, gd.storage, null, null, null, out.storage);
+                    return out;
+                };
+                if (w.node == null) {
+                    Tensor out = Tensor.uninitialized(be, w.shape);
+                    Autograd.submitLeafGradient(be, () -> weightGradient.apply(out));
+                    gw = out;
+                    weightSubmitted = true;
+                } else {
+                    weightSubmitted = Autograd.submitThroughLeafOp(be, w,
+                            () -> weightGradient.apply(Tensor.uninitialized(be, w.shape)));
+                }
+            }
+            if (!weightSubmitted && w.requiresGrad) {
+                gw = Tensor.uninitialized(be, w.shape);
+            }
             be.conv2dFakeQuantInputBackward(s, fq, xd.storage, sd.storage, od == null ? null : od.storage, wd.storage,
                     gd.storage, gx == null ? null : gx.storage, gs == null ? null : gs.storage,
-                    go == null ? null : go.storage, gw == null ? null : gw.storage);
+                    go == null ? null : go.storage, gw == null || weightSubmitted ? null : gw.storage);
             return new Tensor[] {gx, gw, biasGradient(s, be, bias, gd), gs, go};
         }, x, w, bias, scale, offset);
     }

@@ -29,6 +29,8 @@ public final class Tensor implements AutoCloseable {
     boolean requiresGrad;
     Tensor grad;
     Autograd.Node node;
+    /** How many recorded ops read this tensor (see {@link Autograd#submitThroughLeafOp}). */
+    int uses;
     /** The scope that closes this tensor, or null (see {@link TensorScope}). */
     TensorScope scope;
     private boolean closed;

@@ -44,6 +44,57 @@ class DeferredWeightGradientTest {
         }
     }
 
+    /**
+     * Fake-quantized weights (LSQ: a step per weight tensor) and, in the middle layer, a
+     * fake-quantized input fused into the convolution: the weight gradient and the quantizer's
+     * backward go off the critical path together. The last layer's quantized weight is read
+     * twice, so it stays on the critical path.
+     */
+    private static List<float[]> runQuantized(Backend backend) {
+        try (var scope = Backends.using(backend)) {
+            Rng rng = new Rng(12);
+            Tensor x = Tensor.randn(rng, 5, 4, 9, 9);
+            Tensor w1 = Tensor.randn(rng, 32, 4, 3, 3).mul(0.2f).detach().requiresGrad(true);
+            Tensor w2 = Tensor.randn(rng, 32, 32, 3, 3).mul(0.05f).detach().requiresGrad(true);
+            Tensor w3 = Tensor.randn(rng, 16, 32, 3, 3).mul(0.05f).detach().requiresGrad(true);
+            Tensor s1 = Tensor.of(0.05f).requiresGrad(true), s2 = Tensor.of(0.01f).requiresGrad(true);
+            Tensor s3 = Tensor.of(0.01f).requiresGrad(true), sa = Tensor.of(0.3f).requiresGrad(true);
+            for (int pass = 0; pass < 2; pass++) {
+                Tensor q1 = Functional.fakeQuantize(w1, s1, null, -1, -8, 7, 0.1f, true);
+                Tensor q2 = Functional.fakeQuantize(w2, s2, null, -1, -8, 7, 0.02f, true);
+                Tensor q3 = Functional.fakeQuantize(w3, s3, null, -1, -8, 7, 0.02f, true);
+                Tensor h = Functional.relu(Functional.conv2d(x, q1, null, 1, 1));
+                Tensor a = Functional.conv2dFakeQuantInput(h, new org.jqat.core.FakeQuantSpec(sa, null, 0, 15, 0.05f, true),
+                        q2, null, new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1}, 1);
+                Tensor y = Functional.conv2d(a, q3, null, 2, 1).add(Functional.conv2d(a, q3, null, 2, 1).mul(0.5f));
+                y.mul(y).sum().backward();
+            }
+            List<float[]> out = new ArrayList<>();
+            for (Tensor p : new Tensor[] {w1, w2, w3, s1, s2, s3, sa}) {
+                out.add(p.grad().toFloatArray());
+            }
+            return out;
+        }
+    }
+
+    @Test
+    void quantizedWeightsMatchTheReferenceAndRepeat() {
+        int before = Threads.count();
+        try {
+            Threads.set(2);
+            List<float[]> ref = runQuantized(REF);
+            List<float[]> first = runQuantized(CPU);
+            List<float[]> second = runQuantized(CPU);
+            String[] names = {"w1", "w2", "w3 (read twice)", "step 1", "step 2", "step 3", "input step"};
+            for (int i = 0; i < ref.size(); i++) {
+                assertClose(ref.get(i), first.get(i), 2e-3, "deferred quantized " + names[i]);
+                assertBitExact(first.get(i), second.get(i), "run to run " + names[i]);
+            }
+        } finally {
+            Threads.set(before);
+        }
+    }
+
     @Test
     void gradientsMatchTheReferenceAndRepeat() {
         int before = Threads.count();
