@@ -30,19 +30,16 @@ final class Convolution {
         Tensor gw = null;
         if (w.requiresGrad) {
             // A parameter's gradient (or a quantized parameter's, through its quantizer) is read by
-            // nothing in the pass: it may overlap the input gradient and what follows.
-            java.util.function.Supplier<Tensor> weightGradient = () -> {
-                Tensor out = Tensor.uninitialized(be, w.shape);
-                be.conv2dBackwardWeight(s, xd.storage, gy.storage, out.storage);
-                return out;
-            };
-            if (w.node == null && x.requiresGrad) {
-                Tensor out = Tensor.uninitialized(be, w.shape);
-                Autograd.submitLeafGradient(be, () -> be.conv2dBackwardWeight(s, xd.storage, gy.storage, out.storage));
-                gw = out;
-            } else if (!(x.requiresGrad && Autograd.submitThroughLeafOp(be, w, weightGradient))) {
-                gw = weightGradient.get();
+            // nothing in the pass: it may overlap the input gradient and what follows. The output
+            // is made here, in the caller's TensorScope, whichever thread fills it.
+            Tensor out = Tensor.uninitialized(be, w.shape);
+            Runnable weightGradient = () -> be.conv2dBackwardWeight(s, xd.storage, gy.storage, out.storage);
+            boolean submitted = submitWeightGradient(be, x, w, out, weightGradient);
+            if (!submitted) {
+                weightGradient.run();
             }
+            // a quantized weight's gradient, when submitted, reaches its op through the task
+            gw = submitted && w.node != null ? null : out;
         }
         if (x.requiresGrad) {
             gx = Tensor.uninitialized(be, x.shape);
@@ -75,31 +72,19 @@ final class Convolution {
             Tensor gx = x.requiresGrad ? Tensor.uninitialized(be, x.shape) : null;
             Tensor gs = scale.requiresGrad ? Tensor.empty(be, scale.shape) : null;
             Tensor go = offset != null && offset.requiresGrad ? Tensor.empty(be, offset.shape) : null;
-            Tensor gw = null;
-            boolean weightSubmitted = false;
-            if (w.requiresGrad && x.requiresGrad) {
-                // as in gradients(): the weight gradient off the critical path
-                java.util.function.Function<Tensor, Tensor> weightGradient = out -> {
-                    be.conv2dFakeQuantInputBackward(s, fq, xd.storage, sd.storage, od == null ? null : od.storage,
-                            wd.storage, gd.storage, null, null, null, out.storage);
-                    return out;
-                };
-                if (w.node == null) {
-                    Tensor out = Tensor.uninitialized(be, w.shape);
-                    Autograd.submitLeafGradient(be, () -> weightGradient.apply(out));
-                    gw = out;
-                    weightSubmitted = true;
-                } else {
-                    weightSubmitted = Autograd.submitThroughLeafOp(be, w,
-                            () -> weightGradient.apply(Tensor.uninitialized(be, w.shape)));
-                }
-            }
-            if (!weightSubmitted && w.requiresGrad) {
-                gw = Tensor.uninitialized(be, w.shape);
+            Tensor gw = w.requiresGrad ? Tensor.uninitialized(be, w.shape) : null;
+            boolean submitted = false;
+            if (gw != null) {
+                Tensor out = gw;
+                submitted = submitWeightGradient(be, x, w, out, () -> be.conv2dFakeQuantInputBackward(s, fq, xd.storage,
+                        sd.storage, od == null ? null : od.storage, wd.storage, gd.storage, null, null, null, out.storage));
             }
             be.conv2dFakeQuantInputBackward(s, fq, xd.storage, sd.storage, od == null ? null : od.storage, wd.storage,
                     gd.storage, gx == null ? null : gx.storage, gs == null ? null : gs.storage,
-                    go == null ? null : go.storage, gw == null || weightSubmitted ? null : gw.storage);
+                    go == null ? null : go.storage, gw == null || submitted ? null : gw.storage);
+            if (submitted && w.node != null) {
+                gw = null; // the task hands it to w's op (Autograd.submitThroughLeafOp)
+            }
             return new Tensor[] {gx, gw, biasGradient(s, be, bias, gd), gs, go};
         }, x, w, bias, scale, offset);
     }
@@ -134,6 +119,27 @@ final class Convolution {
             Tensor gr = residual != null && residual.requiresGrad ? (gPre == gd ? gd.contiguousCopy() : gPre) : null;
             return new Tensor[] {conv[0], conv[1], conv[2], gr};
         }, x, w, bias, residual);
+    }
+
+    /**
+     * Hands {@code compute} (which fills {@code out}, the gradient of w) to the backend's background
+     * work when the input x needs a gradient too (something for it to overlap) and w is a leaf
+     * ({@link Autograd#submitLeafGradient}) or the output of an op on leaves read only here
+     * ({@link Autograd#submitThroughLeafOp}: the caller then returns no gradient for w). Returns
+     * false, having run nothing, otherwise.
+     */
+    private static boolean submitWeightGradient(Backend be, Tensor x, Tensor w, Tensor out, Runnable compute) {
+        if (!x.requiresGrad) {
+            return false;
+        }
+        if (w.node == null) {
+            Autograd.submitLeafGradient(be, compute);
+            return true;
+        }
+        return Autograd.submitThroughLeafOp(be, w, () -> {
+            compute.run();
+            return out;
+        });
     }
 
     private static Tensor biasGradient(Conv2dShape s, Backend be, Tensor bias, Tensor gd) {
