@@ -3,9 +3,9 @@ package org.jqat.kernels.cpu;
 /**
  * Sums over the batch (weight gradients) cut into fixed slices of images: each slice sums its
  * images into its own partial, threads claim slices as they come free, and the partials are
- * added in slice order. The slices depend on the batch and the map size, not on which thread ran
- * them, so the result is deterministic (for batches of at least {@link #MAX_SLICES} × 1,024
- * output positions, independent of the thread count too).
+ * added in slice order. The slices depend on the batch, the map size and the kernel's fixed cost
+ * per slice, not on which thread ran them, so the result is deterministic (for batches large
+ * enough for {@link #MAX_SLICES} slices, independent of the thread count too).
  *
  * <p>Several slices per thread, rather than one, matter on a shared host: a worker woken
  * 0.15–0.25 ms after the caller used to leave the caller waiting for the worker's whole last
@@ -14,8 +14,12 @@ package org.jqat.kernels.cpu;
 final class BatchSlices {
     /** Slices at most: each costs a zeroing of its accumulators and one more partial to add. */
     static final int MAX_SLICES = 8;
-    /** Output positions per slice at least, so a slice's fixed costs stay small against its products. */
-    private static final int MIN_POSITIONS = 1024;
+    /**
+     * Output positions per slice at least for kernels whose accumulators are the gradient itself
+     * (zeroing, copying out and adding a partial cost about three passes over it, against one
+     * product per tap and channel per position): their fixed costs stay a few percent.
+     */
+    static final int MIN_POSITIONS = 1024;
     /** The caller's {@link Scratch} slot holding slices 1.. (slice 0 sums into the result itself). */
     private static final int PARTIALS = 10;
 
@@ -28,16 +32,19 @@ final class BatchSlices {
         void run(int lo, int hi, float[] out, int outOff);
     }
 
-    /** The number of slices for a batch of n images of {@code positions} output positions each. */
-    static int count(int n, int positions) {
-        long byWork = (long) n * positions / MIN_POSITIONS;
+    /**
+     * The number of slices for a batch of n images of {@code positions} output positions each,
+     * each slice holding at least {@code minPositions} of them (but one slice per thread at least).
+     */
+    static int count(int n, int positions, int minPositions) {
+        long byWork = (long) n * positions / minPositions;
         int wanted = (int) Math.max(WorkerPool.SHARED.threads(), Math.min(MAX_SLICES, byWork));
         return Math.max(1, Math.min(n, wanted));
     }
 
-    /** Runs the slices of [0, n) on the shared pool and leaves their sum in {@code result[0, size)}. */
-    static void sum(int n, int positions, int size, float[] result, Slice body) {
-        int slices = count(n, positions);
+    /** Runs the slices of [0, n) on the shared pool and leaves their sum in {@code result[0, size)} (see {@link #count}). */
+    static void sum(int n, int positions, int minPositions, int size, float[] result, Slice body) {
+        int slices = count(n, positions, minPositions);
         float[] partials = slices > 1 ? Scratch.get(PARTIALS, (slices - 1) * size) : null;
         WorkerPool.SHARED.run(slices, t -> {
             int lo = (int) ((long) n * t / slices), hi = (int) ((long) n * (t + 1) / slices);

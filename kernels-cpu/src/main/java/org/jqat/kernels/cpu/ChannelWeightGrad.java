@@ -83,7 +83,7 @@ final class ChannelWeightGrad {
                 }
             }
         }
-        BatchSlices.sum(s.n(), ohw, size, gw, (lo, hi, out, outOff) -> {
+        BatchSlices.sum(s.n(), ohw, BatchSlices.MIN_POSITIONS, size, gw, (lo, hi, out, outOff) -> {
             float[] planes = Scratch.get(PLANES, planesSize);
             float[] grad = Scratch.get(GRAD, chunk * ohw * cout);
             float[] acc = Scratch.get(ACC, tapsP * cout); // [tap][co]
@@ -109,11 +109,7 @@ final class ChannelWeightGrad {
                     }
                 }
             }
-            for (int co = 0; co < cout; co++) {
-                for (int k = 0; k < taps; k++) {
-                    out[outOff + co * taps + k] = acc[k * cout + co];
-                }
-            }
+            transpose(acc, 0, taps, cout, out, outOff); // [tap][co] -> [co][tap], the padding taps dropped
         });
     }
 

@@ -175,7 +175,7 @@ final class Conv2dKernels {
         int hw = s.h() * s.w(), ohw = s.outH() * s.outW();
         int cig = s.cInPerGroup(), cog = s.cOutPerGroup(), kk = cig * s.kh() * s.kw();
         boolean matmul = pointwise(s);
-        BatchSlices.sum(s.n(), s.outH() * s.outW(), size, gw, (lo, hi, acc, accOff) -> {
+        BatchSlices.sum(s.n(), s.outH() * s.outW(), BatchSlices.MIN_POSITIONS, size, gw, (lo, hi, acc, accOff) -> {
             float[] col = matmul ? null : Scratch.get(0, kk * ohw);
             for (int n = lo; n < hi; n++) {
                 float beta = n == lo ? 0f : 1f;

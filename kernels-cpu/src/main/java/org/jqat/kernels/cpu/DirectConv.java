@@ -41,6 +41,15 @@ final class DirectConv {
     private static final int PLANES = 1, OUT = 2, GRAD = 3, ACC = 4, WEIGHTS = 11;
     /** The weight gradient batches images until a chunk holds this many output positions. */
     private static final int WEIGHT_CHUNK_POSITIONS = 1024;
+    /**
+     * Output positions per {@link BatchSlices} slice at least for the weight gradient: a slice
+     * zeroes and adds up lane-wise accumulators, about L + 1 operations per accumulator against
+     * 1/L of a vector product per accumulator and position, so slices of 20·L·(L + 1) positions
+     * keep that near 5%. Slices of 1,024 positions (8 per batch of 128 on the 8×8 stage, whose
+     * 64 → 64 accumulators take 2.4 MB) made the FP32 step 13% slower (245 against 216 ms,
+     * alternating jars, 2026-11-30, when that stage still ran these tiles).
+     */
+    private static final int WEIGHT_SLICE_POSITIONS = 20 * L * (L + 1);
 
     /** A planes buffer holding the zero padding of one forward call's geometry. */
     private record Padded(Object call, float[] buffer) {
@@ -561,7 +570,7 @@ final class DirectConv {
         int chunk = Math.max(1, Math.min(s.n(), (WEIGHT_CHUNK_POSITIONS + qv - 1) / qv));
         int planesSize = (chunk - 1) * p.imageSize() + Math.max(p.imageSize(), qv + p.maxOffset() + L);
         int gradSize = cogP * chunk * qv;
-        BatchSlices.sum(s.n(), s.outH() * s.outW(), size, gw, (lo, hi, mine, mineOff) -> {
+        BatchSlices.sum(s.n(), s.outH() * s.outW(), WEIGHT_SLICE_POSITIONS, size, gw, (lo, hi, mine, mineOff) -> {
             float[] planes = Scratch.get(PLANES, planesSize);
             float[] grad = Scratch.get(GRAD, gradSize);
             float[] acc = Scratch.get(ACC, cogP * tapsP * L);
