@@ -86,6 +86,19 @@ public final class TensorScope implements AutoCloseable {
     }
 
     /**
+     * Hands {@code t} to this thread's innermost scope, which closes it with the tensors it made:
+     * the inverse of {@link #keep}, for a result kept out of an inner scope that should live as
+     * long as the caller's step. A tensor already in a scope, or without one open, is left as it
+     * is. Returns t.
+     */
+    public static Tensor adopt(Tensor t) {
+        if (t != null && t.scope == null && !t.isClosed()) {
+            track(t);
+        }
+        return t;
+    }
+
+    /**
      * Closes {@code r} with this thread's innermost scope (device memory an op keeps outside
      * tensors, such as a fake-quantize mask saved for backward); without a scope, nothing happens
      * and r is left to its other owners or the collector.

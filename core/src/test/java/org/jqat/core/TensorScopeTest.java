@@ -107,6 +107,26 @@ class TensorScopeTest {
     }
 
     @Test
+    void adoptHandsAKeptTensorToTheOuterScope() {
+        CountingStorage resultMemory = new CountingStorage();
+        Tensor result;
+        try (TensorScope outer = TensorScope.open()) {
+            try (TensorScope inner = TensorScope.open()) {
+                result = TensorScope.keep(over(resultMemory));
+            }
+            assertFalse(result.isClosed(), "kept out of the inner scope");
+            assertSame(result, TensorScope.adopt(result));
+            assertEquals(1, outer.pending());
+            TensorScope.adopt(result); // already the outer scope's: recorded once
+            assertEquals(1, outer.pending());
+        }
+        assertTrue(result.isClosed());
+        assertEquals(1, resultMemory.frees);
+        Tensor free = TensorScope.adopt(over(new CountingStorage())); // no scope open: stays the caller's
+        assertFalse(free.isClosed());
+    }
+
+    @Test
     void heapTensorsAreNotRecorded() {
         try (TensorScope scope = TensorScope.open()) {
             Tensor t = Tensor.ones(3).mul(2f);

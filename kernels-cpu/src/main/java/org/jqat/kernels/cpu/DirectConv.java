@@ -136,6 +136,10 @@ final class DirectConv {
          */
         void build(float[] x, int xOff, float[] dst, int dstOff, InputQuant q, boolean bordersZero) {
             int h = s.h(), w = s.w(), sh = s.strideH(), sw = s.strideW(), ph = s.padH(), pw = s.padW();
+            if (sw == 2 && splitsRows()) {
+                buildColumnPairs(x, xOff, dst, dstOff, q, bordersZero);
+                return;
+            }
             int d = dstOff;
             for (int ci = 0; ci < s.cInPerGroup(); ci++) {
                 int src = xOff + ci * h * w;
@@ -176,6 +180,77 @@ final class DirectConv {
                                     dst[d + j] = q == null ? v : FakeQuantKernels.quantize(v, q.step(), q.beta(), q.qmin(), q.qmax());
                                 }
                             }
+                        }
+                    }
+                }
+            }
+        }
+
+        /** First valid column of column phase px: j with 0 <= px + j·sw − pw. */
+        private int firstColumn(int px) {
+            return Math.max(0, ceilDiv(s.padW() - px, s.strideW()));
+        }
+
+        /** One past the last valid column of column phase px: j with px + j·sw − pw < w. */
+        private int endColumn(int px) {
+            return Math.min(wq, ceilDiv(s.w() + s.padW() - px, s.strideW()));
+        }
+
+        /**
+         * Whether, at stride 2 across, the two column phases take exactly the even and the odd
+         * columns of each input row, w/2 of each (w even: every ResNet's stride-2 layer): then
+         * {@link #buildColumnPairs} reads each row once for both.
+         */
+        private boolean splitsRows() {
+            int w = s.w(), pw = s.padW();
+            if (w % 2 != 0 || w == 0) {
+                return false;
+            }
+            for (int px = 0; px < 2; px++) {
+                int lo = firstColumn(px);
+                if (endColumn(px) - lo != w / 2 || (px + 2 * lo - pw) != (px + pw) % 2) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /**
+         * {@link #build} for stride 2 across where {@link #splitsRows}: each input row is split into
+         * its even and odd columns ({@link ElementwiseKernels#deinterleave}), the rows of the two
+         * column phases, then fake-quantized in place when q is not null.
+         */
+        private void buildColumnPairs(float[] x, int xOff, float[] dst, int dstOff, InputQuant q, boolean bordersZero) {
+            int h = s.h(), w = s.w(), sh = s.strideH(), ph = s.padH(), pw = s.padW(), half = w / 2;
+            // ix0 = px + 2·lo − pw is 0 for one column phase (it takes the even columns) and 1 for the other
+            int evenPx = pw % 2, oddPx = 1 - evenPx;
+            int evenLo = firstColumn(evenPx), oddLo = firstColumn(oddPx);
+            for (int ci = 0; ci < s.cInPerGroup(); ci++) {
+                int src = xOff + ci * h * w;
+                for (int py = 0; py < sh; py++) {
+                    int evenPlane = dstOff + (ci * phases + py * 2 + evenPx) * planeSize;
+                    int oddPlane = dstOff + (ci * phases + py * 2 + oddPx) * planeSize;
+                    for (int r = 0; r < hq; r++) {
+                        int de = evenPlane + r * wq, dd = oddPlane + r * wq, iy = py + r * sh - ph;
+                        if (iy < 0 || iy >= h) {
+                            if (!bordersZero) {
+                                Arrays.fill(dst, de, de + wq, 0f);
+                                Arrays.fill(dst, dd, dd + wq, 0f);
+                            }
+                            continue;
+                        }
+                        if (!bordersZero) {
+                            Arrays.fill(dst, de, de + evenLo, 0f);
+                            Arrays.fill(dst, de + evenLo + half, de + wq, 0f);
+                            Arrays.fill(dst, dd, dd + oddLo, 0f);
+                            Arrays.fill(dst, dd + oddLo + half, dd + wq, 0f);
+                        }
+                        ElementwiseKernels.deinterleave(x, src + iy * w, half, dst, de + evenLo, dst, dd + oddLo);
+                        if (q != null) {
+                            FakeQuantKernels.quantizeRow(dst, de + evenLo, dst, de + evenLo, half, q.step(), q.beta(),
+                                    q.qmin(), q.qmax());
+                            FakeQuantKernels.quantizeRow(dst, dd + oddLo, dst, dd + oddLo, half, q.step(), q.beta(),
+                                    q.qmin(), q.qmax());
                         }
                     }
                 }
@@ -451,45 +526,94 @@ final class DirectConv {
             }
         }
         int finalBuf = bufSize, finalOut = outSize, hw = h * wd, ohw = oh * ow;
+        // Stride 2 across: the two column phases of a row of phases are computed side by side and
+        // interleaved into gx (vector stores) instead of each scattered to every other column.
+        boolean pairs = s.strideW() == 2;
         Object call = new Object(); // padding kept from image to image, as in forward
         WorkerPool.SHARED.run(s.n(), n -> {
             float[] planes = Scratch.get(PLANES, finalBuf);
-            float[] out = Scratch.get(OUT, Math.max(1, finalOut));
+            float[] out = Scratch.get(OUT, Math.max(1, pairs ? 2 * finalOut : finalOut));
             boolean bordersZero = keepsBorders(call, planes, imageSize, finalBuf);
             for (int g = 0; g < s.groups(); g++) {
                 padGradient(gy, (n * s.cOut() + g * cog) * ohw, cog, oh, ow, ya.padLo(), xa.padLo(), hg, wg, planes,
                         bordersZero);
                 int gxOff = (n * s.cIn() + g * cig) * hw;
-                for (Phase ph : phases) {
-                    if (ph.rows() == 0 || ph.cols() == 0) {
-                        continue;
-                    }
+                if (phases.length == 1 && phases[0].offsets().length > 0 && wd % L == 0) {
+                    // stride 1: the phase is the whole input gradient; whole-vector rows go straight into gx
+                    Phase ph = phases[0];
                     int taps = ph.offsets().length;
-                    int qn = roundUp(ph.rows() * wg, NR);
-                    if (phases.length == 1 && taps > 0 && wd % L == 0) {
-                        // stride 1: the phase is the whole input gradient; whole-vector rows go straight into gx
-                        for (int b = 0; b < blocks; b++) {
-                            int aOff = (g * blocks + b) * taps * MR;
-                            storeRowTiles(taps, ph.packed(), aOff, ph.offsets(), planes, wg, h, wd, gx, gxOff + b * MR * hw,
-                                    hw, Math.min(MR, cig - b * MR));
-                        }
+                    for (int b = 0; b < blocks; b++) {
+                        int aOff = (g * blocks + b) * taps * MR;
+                        storeRowTiles(taps, ph.packed(), aOff, ph.offsets(), planes, wg, h, wd, gx, gxOff + b * MR * hw,
+                                hw, Math.min(MR, cig - b * MR));
+                    }
+                    continue;
+                }
+                for (int ay = 0; ay < s.strideH(); ay++) {
+                    if (pairs && interleaves(phases[2 * ay], phases[2 * ay + 1])) {
+                        Phase even = phases[2 * ay], odd = phases[2 * ay + 1];
+                        phaseTiles(even, g, blocks, planes, wg, out, 0);
+                        phaseTiles(odd, g, blocks, planes, wg, out, finalOut);
+                        scatterPhasePair(out, finalOut, wg, even, odd, cig, s.strideH(), wd, hw, gx, gxOff);
                         continue;
                     }
-                    if (taps == 0) {
-                        Arrays.fill(out, 0, blocks * MR * qn, 0f);
-                    } else {
-                        for (int b = 0; b < blocks; b++) {
-                            int aOff = (g * blocks + b) * taps * MR;
-                            for (int q0 = 0; q0 < qn; q0 += NR) {
-                                OffsetKernels.forwardTile(taps, ph.packed(), aOff, ph.offsets(), planes, q0,
-                                        out, b * MR * qn + q0, qn);
-                            }
+                    for (int ax = 0; ax < s.strideW(); ax++) {
+                        Phase ph = phases[ay * s.strideW() + ax];
+                        if (ph.rows() > 0 && ph.cols() > 0) {
+                            phaseTiles(ph, g, blocks, planes, wg, out, 0);
+                            scatterPhase(out, roundUp(ph.rows() * wg, NR), wg, ph, cig, s.strideH(), s.strideW(), wd, hw,
+                                    gx, gxOff);
                         }
                     }
-                    scatterPhase(out, qn, wg, ph, cig, s.strideH(), s.strideW(), wd, hw, gx, gxOff);
                 }
             }
         });
+    }
+
+    /**
+     * The data gradient of one output phase of group g into {@code out[outOff + c·qn + a·wg + b]}
+     * (qn: its rows on the padded width, rounded to tiles), zeros where no tap reaches it.
+     */
+    private static void phaseTiles(Phase ph, int g, int blocks, float[] planes, int wg, float[] out, int outOff) {
+        int taps = ph.offsets().length, qn = roundUp(ph.rows() * wg, NR);
+        if (taps == 0) {
+            Arrays.fill(out, outOff, outOff + blocks * MR * qn, 0f);
+            return;
+        }
+        for (int b = 0; b < blocks; b++) {
+            int aOff = (g * blocks + b) * taps * MR;
+            for (int q0 = 0; q0 < qn; q0 += NR) {
+                OffsetKernels.forwardTile(taps, ph.packed(), aOff, ph.offsets(), planes, q0, out, outOff + b * MR * qn + q0, qn);
+            }
+        }
+    }
+
+    /**
+     * Whether two column phases of stride 2 (columns 2b and 2b + 1) fill whole rows together: the
+     * same rows, and as many columns, or one more for the even phase (an odd width).
+     */
+    private static boolean interleaves(Phase even, Phase odd) {
+        return even.rows() > 0 && even.rows() == odd.rows() && odd.cols() > 0
+                && (even.cols() == odd.cols() || even.cols() == odd.cols() + 1);
+    }
+
+    /**
+     * {@link #scatterPhase} for the two column phases of a stride-2 layer at once (even at out[0..],
+     * odd at out[oddOff..]): each row of gx is their interleaving
+     * ({@link ElementwiseKernels#interleave}).
+     */
+    private static void scatterPhasePair(float[] out, int oddOff, int wg, Phase even, Phase odd, int channels, int sh,
+                                         int w, int hw, float[] gx, int gxOff) {
+        int qnEven = roundUp(even.rows() * wg, NR), qnOdd = roundUp(odd.rows() * wg, NR), pairsPerRow = odd.cols();
+        for (int ci = 0; ci < channels; ci++) {
+            for (int a = 0; a < even.rows(); a++) {
+                int e = ci * qnEven + a * wg, o = oddOff + ci * qnOdd + a * wg, d = gxOff + ci * hw + (a * sh + even.ay()) * w;
+                ElementwiseKernels.interleave(out, e, out, o, pairsPerRow, gx, d);
+                if (even.cols() > pairsPerRow) {
+                    gx[d + 2 * pairsPerRow] = out[e + pairsPerRow];
+                }
+            }
+        }
     }
 
     /**

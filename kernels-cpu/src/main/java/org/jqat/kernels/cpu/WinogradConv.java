@@ -1,7 +1,6 @@
 package org.jqat.kernels.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import org.jqat.core.backend.Conv2dShape;
 
@@ -56,33 +55,7 @@ final class WinogradConv {
         return v;
     }
 
-    /**
-     * Two-vector shuffles (index ≥ L: the second vector): the even and odd lanes of two vectors laid
-     * end to end, and the two halves of the interleaving of two vectors. {@code rearrange} with a
-     * shuffle ran at the speed of a vector add here, {@code selectFrom} with an index vector at
-     * half that (2.1 against 1.2 ns per pair).
-     */
-    private static final VectorShuffle<Float> EVEN = indexes(0), ODD = indexes(1);
-    private static final VectorShuffle<Float> ZIP_LO = zip(0), ZIP_HI = zip(L / 2);
-
     private WinogradConv() {
-    }
-
-    private static VectorShuffle<Float> indexes(int first) {
-        int[] idx = new int[L];
-        for (int i = 0; i < L; i++) {
-            idx[i] = first + 2 * i;
-        }
-        return VectorShuffle.fromArray(S, idx, 0);
-    }
-
-    /** Lanes {@code from + i/2} of the first vector at even i, of the second at odd i. */
-    private static VectorShuffle<Float> zip(int from) {
-        int[] idx = new int[L];
-        for (int i = 0; i < L; i++) {
-            idx[i] = from + i / 2 + (i % 2) * L;
-        }
-        return VectorShuffle.fromArray(S, idx, 0);
     }
 
     /** Whether the backend routes this layer's forward pass (or, with {@code dataGradient}, its data gradient) here (see {@link #MODE}). */
@@ -257,13 +230,13 @@ final class WinogradConv {
      * Image {@code xOff} of x (c planes of h × w) as four phase planes per channel at {@code dst}:
      * plane (py, px), row r, column j holds the input at row {@code 2r + py − 1}, column
      * {@code 2j + px − 1}; positions outside the image are never written (the buffer holds zeros
-     * there). Rows are de-interleaved a vector pair at a time, their tails value by value; q, when not null, fake-quantizes
+     * there). Rows are split into even and odd columns ({@link ElementwiseKernels#deinterleave}); q, when not null, fake-quantizes
      * each row first (through {@code row}), so the values are those of {@link FakeQuantKernels#quantizeRow}.
      */
     private static void buildPlanes(Geometry g, float[] x, int xOff, float[] dst, int dOff, DirectConv.InputQuant q,
                                     float[] row) {
         int h = g.h(), w = g.w(), wq = g.wq(), ps = g.planeSize();
-        int evens = (w + 1) / 2, odds = w / 2;
+        int odds = w / 2;
         for (int ci = 0; ci < g.c(); ci++) {
             int plane0 = dOff + ci * 4 * ps;
             for (int iy = 0; iy < h; iy++) {
@@ -277,17 +250,9 @@ final class WinogradConv {
                     src = row;
                     s = 0;
                 }
-                int m0 = 0;
-                for (; w - 2 * m0 >= 2 * L; m0 += L) {
-                    FloatVector lo = FloatVector.fromArray(S, src, s + 2 * m0);
-                    FloatVector hi = FloatVector.fromArray(S, src, s + 2 * m0 + L);
-                    lo.rearrange(EVEN, hi).intoArray(dst, toEven + m0);
-                    lo.rearrange(ODD, hi).intoArray(dst, toOdd + m0);
-                }
-                // the rest of the row (all of it on maps narrower than two vectors) one value at a time:
-                // masked vector loads and stores ran their Java fallback here
-                for (int ix = 2 * m0; ix < w; ix++) {
-                    dst[(ix & 1) == 0 ? toEven + (ix >> 1) : toOdd + (ix >> 1)] = src[s + ix];
+                ElementwiseKernels.deinterleave(src, s, odds, dst, toEven, dst, toOdd);
+                if (w % 2 != 0) { // an odd width's last column
+                    dst[toEven + odds] = src[s + w - 1];
                 }
             }
         }
@@ -413,7 +378,7 @@ final class WinogradConv {
                         odd = odd.add(b);
                         int at = plane + (2 * ty + a) * w + 2 * (tx + j);
                         for (int half = 0; half < 2 && half * L < cols; half++) {
-                            FloatVector z = even.rearrange(half == 0 ? ZIP_LO : ZIP_HI, odd);
+                            FloatVector z = even.rearrange(half == 0 ? ElementwiseKernels.ZIP_LO : ElementwiseKernels.ZIP_HI, odd);
                             int count = Math.min(L, cols - half * L), p = at + half * L;
                             if (count == L) {
                                 if (residual != null) {

@@ -31,6 +31,41 @@ class ElementwiseTest {
     }
 
     @Test
+    void deinterleaveSplitsEvenAndOddValues() {
+        Random r = new Random(44);
+        for (int n : TAIL_SIZES) {
+            int off = r.nextInt(5);
+            float[] src = randn(r, off + 2 * n + 3);
+            float[] even = new float[n + 2], odd = new float[n + 3];
+            ElementwiseKernels.deinterleave(src, off, n, even, 1, odd, 2);
+            for (int j = 0; j < n; j++) {
+                org.junit.jupiter.api.Assertions.assertEquals(src[off + 2 * j], even[1 + j], "even, n " + n + " j " + j);
+                org.junit.jupiter.api.Assertions.assertEquals(src[off + 2 * j + 1], odd[2 + j], "odd, n " + n + " j " + j);
+            }
+            org.junit.jupiter.api.Assertions.assertEquals(0f, even[0]);
+            org.junit.jupiter.api.Assertions.assertEquals(0f, even[n + 1]);
+            org.junit.jupiter.api.Assertions.assertEquals(0f, odd[1]);
+            org.junit.jupiter.api.Assertions.assertEquals(0f, odd[n + 2]);
+        }
+    }
+
+    @Test
+    void interleaveUndoesDeinterleave() {
+        Random r = new Random(45);
+        for (int n : TAIL_SIZES) {
+            int off = r.nextInt(5);
+            float[] even = randn(r, n + 1), odd = randn(r, n + 4);
+            float[] dst = new float[off + 2 * n + 1];
+            ElementwiseKernels.interleave(even, 1, odd, 4, n, dst, off);
+            for (int j = 0; j < n; j++) {
+                org.junit.jupiter.api.Assertions.assertEquals(even[1 + j], dst[off + 2 * j], "even, n " + n + " j " + j);
+                org.junit.jupiter.api.Assertions.assertEquals(odd[4 + j], dst[off + 2 * j + 1], "odd, n " + n + " j " + j);
+            }
+            org.junit.jupiter.api.Assertions.assertEquals(0f, dst[off + 2 * n]);
+        }
+    }
+
+    @Test
     void unaryForwardAndBackwardBitExact() {
         Random r = new Random(41);
         for (int n : TAIL_SIZES) {

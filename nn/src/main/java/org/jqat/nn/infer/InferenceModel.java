@@ -1,10 +1,8 @@
 package org.jqat.nn.infer;
 
-import org.jqat.core.Autograd;
+import java.util.List;
 import org.jqat.core.Tensor;
-import org.jqat.core.TensorScope;
 import org.jqat.core.Threads;
-import org.jqat.core.backend.Device;
 import org.jqat.nn.Module;
 
 /**
@@ -14,12 +12,11 @@ import org.jqat.nn.Module;
  * the next call from the same memory instead of allocating. It cannot train: train the original
  * model and optimize it again.
  *
- * <p>On the CPU a large batch runs as chunks of {@link #chunk()} images, each chunk through the
- * whole network on one thread, {@link Threads#count()} chunks at a time. A chunk's activations
- * stay in the core's cache from one layer to the next, where a whole batch of 128 CIFAR images
- * (8 MiB per activation) would stream through memory at every layer; the convolution kernels then
- * run inline on their chunk's thread. Each image's result is the same whatever the chunking, since
- * no op mixes images in eval mode.
+ * <p>On the CPU a large batch runs as chunks of {@link #chunk()} images ({@link ChunkedForward}),
+ * each chunk through the whole network on one thread, {@link Threads#count()} chunks at a time. A
+ * chunk's activations stay in the core's cache from one layer to the next, where a whole batch of
+ * 128 CIFAR images (8 MiB per activation) would stream through memory at every layer. Each
+ * image's result is the same whatever the chunking, since no op mixes images in eval mode.
  */
 public final class InferenceModel extends Module {
     /**
@@ -57,26 +54,7 @@ public final class InferenceModel extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        int c = chunk;
-        if (x.dim() == 0 || x.device() != Device.CPU || x.size(0) <= c) {
-            return run(x);
-        }
-        int n = x.size(0);
-        int parts = (n + c - 1) / c;
-        Tensor[] out = new Tensor[parts];
-        Threads.parallelFor(parts, p -> out[p] = run(x.slice(0, p * c, Math.min(n, (p + 1) * c))));
-        Tensor result = Tensor.concat(0, out);
-        for (Tensor part : out) {
-            part.close(); // back to the pool for the next call
-        }
-        return result;
-    }
-
-    /** One forward pass without a graph; every tensor made on the way but the result is closed. */
-    private Tensor run(Tensor x) {
-        try (var ng = Autograd.noGrad(); TensorScope scope = TensorScope.open()) {
-            return TensorScope.keep(body.forward(x));
-        }
+        return ChunkedForward.run(List.of(body), x, chunk, new boolean[] {true})[0];
     }
 
     /**

@@ -1,6 +1,7 @@
 package org.jqat.qat.br;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,7 +14,9 @@ import org.jqat.core.backend.Device;
 import org.jqat.nn.Blocks;
 import org.jqat.nn.Module;
 import org.jqat.nn.NamedBlock;
+import org.jqat.nn.infer.ChunkedForward;
 import org.jqat.nn.infer.Inference;
+import org.jqat.nn.infer.InferenceModel;
 import org.jqat.qat.convert.QuantLayers;
 import org.jqat.qat.train.Objective;
 
@@ -185,16 +188,7 @@ public final class BlockReplacement implements Objective {
     @Override
     public StepResult forward(Tensor images, int[] labels) {
         int n = lpBlocks.size();
-        // The FP model's features and logits are targets only: no graph.
-        List<Tensor> fpFeatures = new ArrayList<>(n + 1);
-        try (Autograd.NoGrad ignored = Autograd.noGrad()) {
-            Tensor h = images;
-            fpFeatures.add(h);
-            for (NamedBlock b : fpBlocks) {
-                h = b.module().forward(h);
-                fpFeatures.add(h);
-            }
-        }
+        List<Tensor> fpFeatures = frozenFeatures(images);
         Tensor teacher = fpFeatures.get(n);
         List<Tensor> lpFeatures = new ArrayList<>(n + 1);
         Tensor h = images;
@@ -240,6 +234,30 @@ public final class BlockReplacement implements Objective {
         terms.forEach((k, v) -> kept.put(k, TensorScope.keep(v.detach())));
         lastTerms = kept;
         return new StepResult(loss, lpLogits);
+    }
+
+    /**
+     * The frozen FP model's input and block outputs (index j: after j blocks; the last is the
+     * teacher's logits). They are targets only, so they run without a graph, in chunks of images
+     * at inference speed ({@link ChunkedForward}); the features no branch starts from are not
+     * kept (null): in the progressive layout only the logits are.
+     */
+    private List<Tensor> frozenFeatures(Tensor images) {
+        int n = fpBlocks.size();
+        boolean[] keep = new boolean[n];
+        if (config.layout() == BrConfig.Layout.SINGLE) {
+            for (int i : branchPoints) {
+                if (i >= 2) {
+                    keep[i - 2] = true; // M_i starts from the FP feature after block i − 1
+                }
+            }
+        }
+        Tensor[] outputs = ChunkedForward.run(fpBlocks.stream().map(NamedBlock::module).toList(), images,
+                InferenceModel.DEFAULT_CHUNK, keep);
+        List<Tensor> features = new ArrayList<>(n + 1);
+        features.add(images);
+        features.addAll(Arrays.asList(outputs));
+        return features;
     }
 
     /** Logits of mixed-precision model M_i (1-based). */
