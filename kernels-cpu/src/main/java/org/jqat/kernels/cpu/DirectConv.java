@@ -168,7 +168,7 @@ final class DirectConv {
                                 Arrays.fill(dst, d + hi, d + wq, 0f);
                             }
                             if (sw == 1 && q == null) {
-                                System.arraycopy(x, row + lo + px - pw, dst, d + lo, hi - lo);
+                                ElementwiseKernels.copyRow(x, row + lo + px - pw, dst, d + lo, hi - lo);
                             } else if (sw == 1) {
                                 FakeQuantKernels.quantizeRow(x, row + lo + px - pw, dst, d + lo, hi - lo,
                                         q.step(), q.beta(), q.qmin(), q.qmax());
@@ -338,7 +338,7 @@ final class DirectConv {
                     int dst = (n * s.cOut() + c) * ohw, src = co * qn;
                     if (bias == null && residual == null && !relu) {
                         for (int a = 0; a < oh; a++) {
-                            System.arraycopy(out, src + a * wq, y, dst + a * ow, ow);
+                            ElementwiseKernels.copyRow(out, src + a * wq, y, dst + a * ow, ow);
                         }
                     } else {
                         float bv = bias == null ? 0f : bias[c];
@@ -635,7 +635,7 @@ final class DirectConv {
                     Arrays.fill(dst, d, d + left, 0f);
                     Arrays.fill(dst, d + left + ow, d + wg, 0f);
                 }
-                System.arraycopy(gy, src + r * ow, dst, d + left, ow);
+                ElementwiseKernels.copyRow(gy, src + r * ow, dst, d + left, ow);
             }
             int rest = (hg - top - oh) * wg;
             if (!bordersZero) {
@@ -653,7 +653,7 @@ final class DirectConv {
             for (int a = 0; a < ph.rows(); a++) {
                 int o = src + a * wg, d = dst + (a * sh + ph.ay()) * w + ph.ax();
                 if (sw == 1) {
-                    System.arraycopy(out, o, gx, d, ph.cols());
+                    ElementwiseKernels.copyRow(out, o, gx, d, ph.cols());
                 } else {
                     for (int b = 0; b < ph.cols(); b++) {
                         gx[d + b * sw] = out[o + b];
@@ -711,7 +711,7 @@ final class DirectConv {
                         for (int co = 0; co < cog; co++) {
                             int src = (n * s.cOut() + g * cog + co) * ohw, d = co * ldg + i * qv;
                             for (int a = 0; a < oh; a++) {
-                                System.arraycopy(gy, src + a * ow, grad, d + a * wq, ow);
+                                ElementwiseKernels.copyRow(gy, src + a * ow, grad, d + a * wq, ow);
                             }
                         }
                     }

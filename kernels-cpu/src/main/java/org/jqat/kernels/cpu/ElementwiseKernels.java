@@ -169,6 +169,26 @@ final class ElementwiseKernels {
         }
     }
 
+    /**
+     * {@code dst[dOff + i] = src[sOff + i]} for i in [0, n): a row of a convolution's padded
+     * planes. Rows are short (8 to 56 values on ResNet maps), where {@code System.arraycopy}
+     * pays its stub call and length dispatch on every row.
+     */
+    static void copyRow(float[] src, int sOff, float[] dst, int dOff, int n) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector.fromArray(S, src, sOff + i).intoArray(dst, dOff + i);
+        }
+        int hl = HALF.length();
+        if (hl < L && n - i >= hl) {
+            FloatVector.fromArray(HALF, src, sOff + i).intoArray(dst, dOff + i);
+            i += hl;
+        }
+        for (; i < n; i++) {
+            dst[dOff + i] = src[sOff + i];
+        }
+    }
+
     /** y[yOff+i] += a·x[xOff+i] for i in [0, n) (multiply then add, as the scalar loops). */
     static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n) {
         int i = 0;

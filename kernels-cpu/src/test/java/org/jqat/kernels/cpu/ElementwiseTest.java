@@ -66,6 +66,22 @@ class ElementwiseTest {
     }
 
     @Test
+    void copyRowCopiesExactlyTheRow() {
+        Random r = new Random(46);
+        for (int n : TAIL_SIZES) {
+            int off = r.nextInt(5);
+            float[] src = randn(r, off + n + 3);
+            float[] dst = new float[n + 2];
+            ElementwiseKernels.copyRow(src, off, dst, 1, n);
+            for (int j = 0; j < n; j++) {
+                org.junit.jupiter.api.Assertions.assertEquals(src[off + j], dst[1 + j], "n " + n + " j " + j);
+            }
+            org.junit.jupiter.api.Assertions.assertEquals(0f, dst[0]);
+            org.junit.jupiter.api.Assertions.assertEquals(0f, dst[n + 1]);
+        }
+    }
+
+    @Test
     void unaryForwardAndBackwardBitExact() {
         Random r = new Random(41);
         for (int n : TAIL_SIZES) {
