@@ -95,7 +95,7 @@ final class ChannelWeightGrad {
                     int n = n0 + i;
                     // zeroed above, and every image slot keeps this geometry: only values change
                     p.build(x, n * s.cIn() * hw, planes, i * p.imageSize(), q, true);
-                    transpose(gy, n * cout * ohw, cout, ohw, grad, i * ohw * cout);
+                    Transpose.transpose(gy, n * cout * ohw, cout, ohw, grad, i * ohw * cout);
                 }
                 int positions = imgs * ohw;
                 // a block of channels stays in L1 while every tap block reads it
@@ -109,25 +109,8 @@ final class ChannelWeightGrad {
                     }
                 }
             }
-            transpose(acc, 0, taps, cout, out, outOff); // [tap][co] -> [co][tap], the padding taps dropped
+            Transpose.transpose(acc, 0, taps, cout, out, outOff); // [tap][co] -> [co][tap], the padding taps dropped
         });
-    }
-
-    /** {@code dst[dOff + q·channels + c] = src[sOff + c·positions + q]}, in blocks that keep both sides in cache lines. */
-    static void transpose(float[] src, int sOff, int channels, int positions, float[] dst, int dOff) {
-        final int b = 16;
-        for (int c0 = 0; c0 < channels; c0 += b) {
-            int c1 = Math.min(channels, c0 + b);
-            for (int q0 = 0; q0 < positions; q0 += b) {
-                int q1 = Math.min(positions, q0 + b);
-                for (int c = c0; c < c1; c++) {
-                    int si = sOff + c * positions;
-                    for (int q = q0; q < q1; q++) {
-                        dst[dOff + q * channels + c] = src[si + q];
-                    }
-                }
-            }
-        }
     }
 
     /**

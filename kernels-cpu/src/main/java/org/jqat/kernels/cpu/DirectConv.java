@@ -355,15 +355,7 @@ final class DirectConv {
     /** {@code w[co][k]} transposed to {@code [k][co]}: the channel tiles' weight rows, in the {@link #WEIGHTS} scratch as {@link #packForward}. */
     private static float[] tapMajor(float[] w, int cout, int taps) {
         float[] t = Scratch.get(WEIGHTS, taps * cout);
-        // 16 channels at a time: 16 sequential read streams, one cache line written per tap
-        for (int co0 = 0; co0 < cout; co0 += 16) {
-            int co1 = Math.min(cout, co0 + 16);
-            for (int k = 0; k < taps; k++) {
-                for (int co = co0; co < co1; co++) {
-                    t[k * cout + co] = w[co * taps + k];
-                }
-            }
-        }
+        Transpose.transpose(w, 0, cout, taps, t, 0);
         return t;
     }
 
