@@ -20,12 +20,13 @@ import org.jqat.nn.Module;
  */
 public final class InferenceModel extends Module {
     /**
-     * Images per chunk by default. A CIFAR ResNet's largest activation for 16 images is 1 MiB, a
-     * core's L2 on the machines measured; ResNet-20 at batch 128 on 2 threads ran 44 ms per batch in
-     * chunks of 16 or 32 against 50–64 ms whole (2026-11-30), and 16 keeps 8 chunks to share out
-     * when a core is slow.
+     * Images per chunk by default. A CIFAR ResNet's largest activation for 8 images is 512 KiB, so
+     * a layer's input and output fit a core's L2 (1 MiB on the machines measured) together.
+     * ResNet-20 at batch 128 on 2 threads (Zen 5, alternating JVMs, 2026-11-30): 44 ms per batch
+     * in chunks of 16 or 32 against 50–64 ms whole; later 39.5–41.6 ms in chunks of 8 against
+     * 40.0–43.1 in chunks of 16 (means 40.2 and 41.4), 40.1–40.9 in chunks of 4.
      */
-    public static final int DEFAULT_CHUNK = 16;
+    public static final int DEFAULT_CHUNK = 8;
 
     private final Module body;
     private volatile int chunk = DEFAULT_CHUNK;
