@@ -64,7 +64,10 @@ final class FakeQuantKernels {
         for (; i <= to - L; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, i).sub(vBeta).div(vStep);
             VectorMask<Float> inside = v.compare(VectorOperators.GE, qmin).and(v.compare(VectorOperators.LE, qmax));
-            dequantize(v, vStep, vBeta, qmin, qmax).intoArray(y, i);
+            // rint(clamp(v))·step + β, rint keeping the sign of zero (see quantizeRow)
+            FloatVector c = v.max(qmin).min(qmax), r = c.add(MAGIC).sub(MAGIC);
+            IntVector sign = ((IntVector) c.reinterpretAsInts()).and(SIGN);
+            ((IntVector) r.reinterpretAsInts()).or(sign).reinterpretAsFloats().mul(vStep).add(vBeta).intoArray(y, i);
             long bits = inside.toLong();
             if (bits != 0) {
                 int w = i >>> 6, sh = i & 63;
@@ -93,25 +96,21 @@ final class FakeQuantKernels {
         if (Math.abs(qmin) < EXACT_LIMIT && Math.abs(qmax) < EXACT_LIMIT) {
             FloatVector vStep = FloatVector.broadcast(S, step), vBeta = FloatVector.broadcast(S, beta);
             for (; i <= len - L; i += L) {
-                FloatVector v = FloatVector.fromArray(S, x, xOff + i).sub(vBeta).div(vStep);
-                dequantize(v, vStep, vBeta, qmin, qmax).intoArray(y, yOff + i);
+                // rint(clamp(v))·step + β, rint as c + 1.5·2^23 − 1.5·2^23 (round half to even for
+                // |c| < 2^22) with c's sign put back (Math.rint keeps the sign of zero). Written out
+                // rather than in helpers taking vectors: a helper the JIT does not inline (inside a
+                // large caller, or compiled alone first and then "too big") boxes its vectors and runs
+                // the Java fallback; it did in plane building under block replacement, 6% of the step.
+                FloatVector c = FloatVector.fromArray(S, x, xOff + i).sub(vBeta).div(vStep).max(qmin).min(qmax);
+                FloatVector r = c.add(MAGIC).sub(MAGIC);
+                IntVector sign = ((IntVector) c.reinterpretAsInts()).and(SIGN);
+                ((IntVector) r.reinterpretAsInts()).or(sign).reinterpretAsFloats().mul(vStep).add(vBeta)
+                        .intoArray(y, yOff + i);
             }
         }
         for (; i < len; i++) {
             y[yOff + i] = quantize(x[xOff + i], step, beta, qmin, qmax);
         }
-    }
-
-    /** {@code rint(clamp(v, qmin, qmax))·step + β}: the grid value of a scaled input v, lane-wise. */
-    private static FloatVector dequantize(FloatVector v, FloatVector vStep, FloatVector vBeta, float qmin, float qmax) {
-        return rint(v.max(qmin).min(qmax)).mul(vStep).add(vBeta);
-    }
-
-    /** Round half to even for |c| < 2^22, keeping the sign of zero as Math.rint does. */
-    private static FloatVector rint(FloatVector c) {
-        FloatVector r = c.add(MAGIC).sub(MAGIC);
-        IntVector sign = ((IntVector) c.reinterpretAsInts()).and(SIGN);
-        return ((IntVector) r.reinterpretAsInts()).or(sign).reinterpretAsFloats();
     }
 
     /** The oracle's loop, for tails and for ranges too wide for the vector rint. */
