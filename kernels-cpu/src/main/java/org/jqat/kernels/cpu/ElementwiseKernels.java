@@ -19,6 +19,11 @@ final class ElementwiseKernels {
     private static final VectorSpecies<Float> S = VectorConfig.F;
     private static final int L = VectorConfig.LANES;
     static final int GRAIN = 1 << 15;
+    // One species only, here as in every kernel: rows shorter than a vector (8 values under 16
+    // lanes) go value by value rather than through a 256-bit species. A second species makes the
+    // Vector API's shared templates (rearrange, blend) see two vector classes, and the JIT then
+    // left other kernels' two-vector rearranges (Winograd's output transform) to the Java fallback
+    // in about half the JVMs of a block-replacement run (3% of its samples).
 
     private ElementwiseKernels() {
     }
@@ -74,30 +79,24 @@ final class ElementwiseKernels {
      * {@code selectFrom} with a float index vector converts the index vector on every call (2.1
      * against 1.2 ns per pair; rows of 32 values split at 9.0 ns with it, measured on Zen 5).
      */
-    static final VectorShuffle<Float> EVEN_LANES = parityLanes(S, 0), ODD_LANES = parityLanes(S, 1);
-    // Rows shorter than a vector (8 values under 16 lanes) go value by value rather than through a
-    // 256-bit species: a second species makes the Vector API's shared templates (rearrange, blend)
-    // see two vector classes, and the JIT then left the two-vector rearranges of other kernels
-    // (Winograd's output transform) to the Java fallback, in about half the JVMs of a block-
-    // replacement run (3% of its samples).
+    static final VectorShuffle<Float> EVEN_LANES = parityLanes(0), ODD_LANES = parityLanes(1);
     /** Lanes {@code from + i/2} of the first vector at even i, of the second at odd i: the halves of an interleaving. */
-    static final VectorShuffle<Float> ZIP_LO = zip(S, 0), ZIP_HI = zip(S, L / 2);
+    static final VectorShuffle<Float> ZIP_LO = zip(0), ZIP_HI = zip(L / 2);
 
-    private static VectorShuffle<Float> zip(VectorSpecies<Float> species, int from) {
-        int n = species.length();
-        int[] idx = new int[n];
-        for (int i = 0; i < n; i++) {
-            idx[i] = from + i / 2 + (i % 2) * n;
+    private static VectorShuffle<Float> zip(int from) {
+        int[] idx = new int[L];
+        for (int i = 0; i < L; i++) {
+            idx[i] = from + i / 2 + (i % 2) * L;
         }
-        return VectorShuffle.fromArray(species, idx, 0);
+        return VectorShuffle.fromArray(S, idx, 0);
     }
 
-    private static VectorShuffle<Float> parityLanes(VectorSpecies<Float> species, int parity) {
-        int[] idx = new int[species.length()];
-        for (int i = 0; i < idx.length; i++) {
+    private static VectorShuffle<Float> parityLanes(int parity) {
+        int[] idx = new int[L];
+        for (int i = 0; i < L; i++) {
             idx[i] = 2 * i + parity;
         }
-        return VectorShuffle.fromArray(species, idx, 0);
+        return VectorShuffle.fromArray(S, idx, 0);
     }
 
     /**

@@ -20,14 +20,19 @@ import org.junit.jupiter.api.Test;
  */
 class DeferredWeightGradientTest {
 
+    /** A leaf needing a gradient: normal values scaled by {@code scale}. */
+    private static Tensor parameter(Rng rng, float scale, int... shape) {
+        return Tensor.randn(rng, shape).mul(scale).detach().requiresGrad(true);
+    }
+
     private static List<float[]> run(Backend backend) {
         try (var scope = Backends.using(backend)) {
             Rng rng = new Rng(11);
             Tensor x = Tensor.randn(rng, 6, 4, 10, 10);
-            Tensor w1 = Tensor.randn(rng, 32, 4, 3, 3).mul(0.2f).detach().requiresGrad(true);
-            Tensor w2 = Tensor.randn(rng, 32, 32, 3, 3).mul(0.05f).detach().requiresGrad(true);
-            Tensor w3 = Tensor.randn(rng, 16, 32, 3, 3).mul(0.05f).detach().requiresGrad(true);
-            Tensor b3 = Tensor.randn(rng, 16).mul(0.1f).detach().requiresGrad(true);
+            Tensor w1 = parameter(rng, 0.2f, 32, 4, 3, 3);
+            Tensor w2 = parameter(rng, 0.05f, 32, 32, 3, 3);
+            Tensor w3 = parameter(rng, 0.05f, 16, 32, 3, 3);
+            Tensor b3 = parameter(rng, 0.1f, 16);
             for (int pass = 0; pass < 2; pass++) { // the second pass adds to the first's gradients
                 // one ReLU only: a value a rounding away from 0 flips a ReLU's mask between backends
                 Tensor h = Functional.relu(Functional.conv2d(x, w1, null, 1, 1));
@@ -54,9 +59,9 @@ class DeferredWeightGradientTest {
         try (var scope = Backends.using(backend)) {
             Rng rng = new Rng(12);
             Tensor x = Tensor.randn(rng, 5, 4, 9, 9);
-            Tensor w1 = Tensor.randn(rng, 32, 4, 3, 3).mul(0.2f).detach().requiresGrad(true);
-            Tensor w2 = Tensor.randn(rng, 32, 32, 3, 3).mul(0.05f).detach().requiresGrad(true);
-            Tensor w3 = Tensor.randn(rng, 16, 32, 3, 3).mul(0.05f).detach().requiresGrad(true);
+            Tensor w1 = parameter(rng, 0.2f, 32, 4, 3, 3);
+            Tensor w2 = parameter(rng, 0.05f, 32, 32, 3, 3);
+            Tensor w3 = parameter(rng, 0.05f, 16, 32, 3, 3);
             Tensor s1 = Tensor.of(0.05f).requiresGrad(true), s2 = Tensor.of(0.01f).requiresGrad(true);
             Tensor s3 = Tensor.of(0.01f).requiresGrad(true), sa = Tensor.of(0.3f).requiresGrad(true);
             for (int pass = 0; pass < 2; pass++) {

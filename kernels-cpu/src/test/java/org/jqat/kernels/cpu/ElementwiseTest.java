@@ -1,6 +1,7 @@
 package org.jqat.kernels.cpu;
 
 import static org.jqat.kernels.cpu.TestData.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Random;
 import org.jqat.core.backend.BinaryOp;
@@ -21,11 +22,11 @@ class ElementwiseTest {
                 float[] dst = new float[n + 2];
                 ElementwiseKernels.gatherStrided(src, off, stride, dst, 1, n);
                 for (int j = 0; j < n; j++) {
-                    org.junit.jupiter.api.Assertions.assertEquals(src[off + j * stride], dst[1 + j],
+                    assertEquals(src[off + j * stride], dst[1 + j],
                             "stride " + stride + " n " + n + " j " + j);
                 }
-                org.junit.jupiter.api.Assertions.assertEquals(0f, dst[0]);
-                org.junit.jupiter.api.Assertions.assertEquals(0f, dst[n + 1]);
+                assertEquals(0f, dst[0]);
+                assertEquals(0f, dst[n + 1]);
             }
         }
     }
@@ -39,13 +40,13 @@ class ElementwiseTest {
             float[] even = new float[n + 2], odd = new float[n + 3];
             ElementwiseKernels.deinterleave(src, off, n, even, 1, odd, 2);
             for (int j = 0; j < n; j++) {
-                org.junit.jupiter.api.Assertions.assertEquals(src[off + 2 * j], even[1 + j], "even, n " + n + " j " + j);
-                org.junit.jupiter.api.Assertions.assertEquals(src[off + 2 * j + 1], odd[2 + j], "odd, n " + n + " j " + j);
+                assertEquals(src[off + 2 * j], even[1 + j], "even, n " + n + " j " + j);
+                assertEquals(src[off + 2 * j + 1], odd[2 + j], "odd, n " + n + " j " + j);
             }
-            org.junit.jupiter.api.Assertions.assertEquals(0f, even[0]);
-            org.junit.jupiter.api.Assertions.assertEquals(0f, even[n + 1]);
-            org.junit.jupiter.api.Assertions.assertEquals(0f, odd[1]);
-            org.junit.jupiter.api.Assertions.assertEquals(0f, odd[n + 2]);
+            assertEquals(0f, even[0]);
+            assertEquals(0f, even[n + 1]);
+            assertEquals(0f, odd[1]);
+            assertEquals(0f, odd[n + 2]);
         }
     }
 
@@ -58,10 +59,10 @@ class ElementwiseTest {
             float[] dst = new float[off + 2 * n + 1];
             ElementwiseKernels.interleave(even, 1, odd, 4, n, dst, off);
             for (int j = 0; j < n; j++) {
-                org.junit.jupiter.api.Assertions.assertEquals(even[1 + j], dst[off + 2 * j], "even, n " + n + " j " + j);
-                org.junit.jupiter.api.Assertions.assertEquals(odd[4 + j], dst[off + 2 * j + 1], "odd, n " + n + " j " + j);
+                assertEquals(even[1 + j], dst[off + 2 * j], "even, n " + n + " j " + j);
+                assertEquals(odd[4 + j], dst[off + 2 * j + 1], "odd, n " + n + " j " + j);
             }
-            org.junit.jupiter.api.Assertions.assertEquals(0f, dst[off + 2 * n]);
+            assertEquals(0f, dst[off + 2 * n]);
         }
     }
 
@@ -74,10 +75,10 @@ class ElementwiseTest {
             float[] dst = new float[n + 2];
             ElementwiseKernels.copyRow(src, off, dst, 1, n);
             for (int j = 0; j < n; j++) {
-                org.junit.jupiter.api.Assertions.assertEquals(src[off + j], dst[1 + j], "n " + n + " j " + j);
+                assertEquals(src[off + j], dst[1 + j], "n " + n + " j " + j);
             }
-            org.junit.jupiter.api.Assertions.assertEquals(0f, dst[0]);
-            org.junit.jupiter.api.Assertions.assertEquals(0f, dst[n + 1]);
+            assertEquals(0f, dst[0]);
+            assertEquals(0f, dst[n + 1]);
         }
     }
 
