@@ -117,8 +117,7 @@ final class IntConv {
     /** As {@link #forward(Act, Epilogue)}, taking the widened weights from {@code ws} (kept there after the first call) when given. */
     void forward(Act a, Epilogue out, Workspace ws) {
         if (simd) {
-            int padded = ceilDiv(outChannels(), ConvKernel.ROWS) * ConvKernel.ROWS;
-            forwardSimd(a, out, ws == null ? shortWeights(padded) : ws.constant(this, () -> shortWeights(padded)));
+            forwardSimd(a, out, ws);
         } else {
             Threads.parallelFor(a.n(), img -> forwardScalar(a, img, out));
         }
@@ -141,7 +140,7 @@ final class IntConv {
         }
     }
 
-    private void forwardSimd(Act a, Epilogue out, short[] w) {
+    private void forwardSimd(Act a, Epilogue out, Workspace workspace) {
         int n = a.n();
         int oh = outH(a);
         int ow = outW(a);
@@ -155,6 +154,9 @@ final class IntConv {
         // a tile's positions: two per lane when pairs
         int tile = pairs ? 2 * ConvKernel.tile() : ConvKernel.tile();
         int k = weights.cols();
+        // the weight blocks in the kernel's span-major order: spans of the taps a lane adds between splits or widenings
+        int span = pairs ? accumulation.pairChunk() : accumulation.shortLanes() ? accumulation.chunk() : k;
+        short[] w = workspace == null ? shortWeights(span) : workspace.constant(this, span, () -> shortWeights(span));
         // parts worth handing to another thread: a helper's wake-up costs tens of microseconds
         long macs = (long) n * oh * ow * outChannels() * k;
         int most = (int) Math.max(1, Math.min(Integer.MAX_VALUE, macs / minPartMacs));
@@ -186,12 +188,13 @@ final class IntConv {
             for (int o0 = 0; o0 < gridLen; o0 += tile) {
                 runs.of(o0, tile, gridLen, i0, hs, ws, oh, ow, outChannels());
                 for (int b = b0; b < b1; b++) {
+                    int block = b * rows * k;
                     if (pairs) {
-                        ConvKernel.tilePairs(w, b * rows, k, src, off, o0, accumulation.pairChunk(), accumulation.chunk(), acc, partial);
+                        ConvKernel.tilePairs(w, block, k, src, off, o0, accumulation.pairChunk(), accumulation.chunk(), acc, partial);
                     } else if (accumulation.shortLanes()) {
-                        ConvKernel.tileShort(w, b * rows, k, src, off, o0, accumulation.chunk(), acc, partial);
+                        ConvKernel.tileShort(w, block, k, src, off, o0, accumulation.chunk(), acc, partial);
                     } else {
-                        ConvKernel.tileInt(w, b * rows, k, src, off, o0, acc);
+                        ConvKernel.tileInt(w, block, k, src, off, o0, acc);
                     }
                     out.tile(b * rows, Math.min(rows, outChannels() - b * rows), acc, tile, runs);
                 }
@@ -304,13 +307,23 @@ final class IntConv {
         return src;
     }
 
-    /** All weight rows as shorts, {@code padded} rows (a multiple of the tile's rows; rows past the last channel are zero). */
-    private short[] shortWeights(int padded) {
+    /**
+     * All weight rows as shorts in blocks of {@link ConvKernel#ROWS} rows, each block span-major
+     * for spans of {@code span} taps ({@link ConvKernel#spanMajor}); rows past the last channel
+     * (up to a whole block) are zero.
+     */
+    private short[] shortWeights(int span) {
         int k = weights.cols();
+        int rows = ConvKernel.ROWS;
+        int padded = ceilDiv(outChannels(), rows) * rows;
         byte[] b = new byte[outChannels() * k];
         weights.rows(0, outChannels(), b);
+        short[] rowMajor = new short[padded * k];
+        ConvKernel.widen(b, 0, false, rowMajor, 0, b.length);
         short[] w = new short[padded * k];
-        ConvKernel.widen(b, 0, false, w, 0, b.length);
+        for (int r0 = 0; r0 < padded; r0 += rows) {
+            ConvKernel.spanMajor(rowMajor, r0, k, span, w, r0 * k);
+        }
         return w;
     }
 

@@ -90,7 +90,9 @@ final class ResidualBlock implements Step {
                 throw new IllegalStateException("integer inference: " + name + " shortcut gives " + channels + "x" + sh + "x" + sw
                         + ", main branch " + c + "x" + oh2 + "x" + ow2);
             }
-            end = Epilogue.residual(rq2, c, oh2, ow2, x, identity, stride, (c - x.c()) / 2, out);
+            int[] shortcut = stride == 0 ? x.stream()
+                    : Epilogue.optionA(x, stride, c, (c - x.c()) / 2, oh2, ow2, ws.ints("optionA", a.n() * c * oh2 * ow2, null));
+            end = Epilogue.residual(rq2, c, oh2, ow2, shortcut, identity, out);
         }
         conv2.forward(b, end, ws);
         return Act.stream(a.n(), c, oh2, ow2, out, outScale);

@@ -14,11 +14,24 @@ import java.util.Map;
  */
 final class Workspace {
     private final Map<String, Object[]> slots = new HashMap<>();
-    private final Map<Object, short[]> constants = new java.util.IdentityHashMap<>();
+    private final Map<Constant, short[]> constants = new HashMap<>();
 
-    /** A constant derived from {@code owner} (a layer's widened weights), computed on this thread's first call. */
-    short[] constant(Object owner, java.util.function.Supplier<short[]> make) {
-        return constants.computeIfAbsent(owner, k -> make.get());
+    /** A constant's key: its owner (compared by identity) and the variant of it (a layer's weight layout). */
+    private record Constant(Object owner, int variant) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Constant c && c.owner == owner && c.variant == variant;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(owner) * 31 + variant;
+        }
+    }
+
+    /** A constant derived from {@code owner} (a layer's widened weights in one layout), computed on this thread's first call. */
+    short[] constant(Object owner, int variant, java.util.function.Supplier<short[]> make) {
+        return constants.computeIfAbsent(new Constant(owner, variant), k -> make.get());
     }
 
     /** An int array of exactly {@code n} elements for {@code role}, not {@code avoid}. */

@@ -53,6 +53,27 @@ class IntConvTest {
         return Requant.of(m, b, lo, hi);
     }
 
+    /** Rows row0 .. row0 + ROWS − 1 of row-major {@code w} as the SIMD tiles read them (span-major, block at 0). */
+    private static short[] block(short[] w, int row0, int k, int span) {
+        short[] b = new short[ConvKernel.ROWS * k];
+        ConvKernel.spanMajor(w, row0, k, span, b, 0);
+        return b;
+    }
+
+    @Test
+    void spanMajorPutsEachSpansRowsSideBySide() {
+        int k = 7;
+        short[] w = new short[6 * k];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (short) i;
+        }
+        short[] b = block(w, 1, k, 3);
+        // spans [0,3), [3,6), [6,7) of rows 1..4: row r of span t0 at ROWS·t0 + r·len
+        short[] expected = {7, 8, 9, 14, 15, 16, 21, 22, 23, 28, 29, 30, 10, 11, 12, 17, 18, 19, 24, 25, 26, 31, 32, 33, 13, 20, 27, 34};
+        assertArrayEquals(expected, b);
+        assertArrayEquals(Arrays.copyOfRange(w, k, 5 * k), block(w, 1, k, k), "one span: row-major");
+    }
+
     private static IntConv conv(WeightCodes w, int inC, int k, int stride, int pad, int lo, int hi, boolean simd) {
         return new IntConv("test", w, inC, k, stride, pad, lo, hi, simd);
     }
@@ -178,10 +199,43 @@ class IntConvTest {
             Requant id = Requant.of(idm, null, Integer.MIN_VALUE, Integer.MAX_VALUE);
             int[] a = new int[n * c * oh * ow];
             int[] e = new int[a.length];
-            int s = optionA ? 2 : 0;
-            simd.forward(codes, Epilogue.residual(q, c, oh, ow, x, id, s, (c - inC) / 2, a));
-            scalar.forward(codes, Epilogue.residual(q, c, oh, ow, x, id, s, (c - inC) / 2, e));
+            int[] shortcut = optionA ? Epilogue.optionA(x, stride, c, (c - inC) / 2, oh, ow, new int[n * c * oh * ow]) : stream;
+            simd.forward(codes, Epilogue.residual(q, c, oh, ow, shortcut, id, a));
+            scalar.forward(codes, Epilogue.residual(q, c, oh, ow, shortcut, id, e));
             assertArrayEquals(e, a, "option " + (optionA ? "A" : "identity") + " n" + n + " " + inC + "->" + c + " " + h + "x" + w);
+        }
+    }
+
+    @Test
+    void optionAShortcutSubsamplesAndPadsChannels() {
+        for (int trial = 0; trial < 10; trial++) {
+            int n = 1 + rnd.nextInt(3);
+            int inC = 1 + rnd.nextInt(5);
+            int before = rnd.nextInt(3);
+            int c = inC + before + rnd.nextInt(3);
+            int h = 1 + rnd.nextInt(11);
+            int w = 1 + rnd.nextInt(11);
+            int stride = 1 + rnd.nextInt(3);
+            int oh = (h + stride - 1) / stride;
+            int ow = (w + stride - 1) / stride;
+            int[] stream = new int[n * inC * h * w];
+            for (int i = 0; i < stream.length; i++) {
+                stream[i] = 1 + rnd.nextInt(1 << 20);
+            }
+            int[] out = new int[n * c * oh * ow];
+            Arrays.fill(out, -1);
+            Epilogue.optionA(Act.stream(n, inC, h, w, stream, 1), stride, c, before, oh, ow, out);
+            for (int img = 0; img < n; img++) {
+                for (int co = 0; co < c; co++) {
+                    for (int y = 0; y < oh; y++) {
+                        for (int x = 0; x < ow; x++) {
+                            int ch = co - before;
+                            int expected = ch < 0 || ch >= inC ? 0 : stream[((img * inC + ch) * h + y * stride) * w + x * stride];
+                            assertEquals(expected, out[((img * c + co) * oh + y) * ow + x], "n" + n + " " + inC + "->" + c + " stride " + stride);
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -270,11 +324,11 @@ class IntConvTest {
         int[] got = new int[rows * tile];
         ConvKernel.tileScalar(w, 0, k, src, off, 0, tile, expected);
         assertEquals(-8 * 15 * k, expected[0]);
-        ConvKernel.tileShort(w, 0, k, src, off, 0, acc.chunk(), got);
+        ConvKernel.tileShort(block(w, 0, k, acc.chunk()), 0, k, src, off, 0, acc.chunk(), got);
         assertArrayEquals(expected, got, "chunk " + acc.chunk());
-        ConvKernel.tileShort(w, 0, k, src, off, 0, acc.chunk() + 1, got);
+        ConvKernel.tileShort(block(w, 0, k, acc.chunk() + 1), 0, k, src, off, 0, acc.chunk() + 1, got);
         assertNotEquals(expected[0], got[0], "a chunk past the bound overflows 16 bits");
-        ConvKernel.tileInt(w, 0, k, src, off, 0, got);
+        ConvKernel.tileInt(block(w, 0, k, k), 0, k, src, off, 0, got);
         assertArrayEquals(expected, got, "int32 path");
     }
 
@@ -300,9 +354,10 @@ class IntConvTest {
         short[] packed = src.clone();
         ConvKernel.pair(packed, packed.length - tile);
         int[] got = new int[rows * 2 * tile];
-        ConvKernel.tilePairs(w, 0, k, packed, off, 0, acc.pairChunk(), acc.chunk(), got, new short[3 * rows * tile]);
+        ConvKernel.tilePairs(block(w, 0, k, acc.pairChunk()), 0, k, packed, off, 0, acc.pairChunk(), acc.chunk(), got, new short[3 * rows * tile]);
         assertArrayEquals(expected, got, "pair chunk " + acc.pairChunk());
-        ConvKernel.tilePairs(w, 0, k, packed, off, 0, acc.pairChunk() + 1, acc.chunk(), got, new short[3 * rows * tile]);
+        ConvKernel.tilePairs(block(w, 0, k, acc.pairChunk() + 1), 0, k, packed, off, 0, acc.pairChunk() + 1, acc.chunk(), got,
+                new short[3 * rows * tile]);
         assertNotEquals(expected[0], got[0], "a pair chunk past the bound spills into the other position");
     }
 
@@ -338,10 +393,11 @@ class IntConvTest {
             ConvKernel.pair(packed, packed.length - tile);
             ConvKernel.pairScalar(twin, twin.length - tile);
             assertArrayEquals(twin, packed, "pair");
-            ConvKernel.tilePairs(w, row0, k, packed, off, o0, acc.pairChunk(), acc.chunk(), a, new short[3 * rows * tile]);
+            short[] b = block(w, row0, k, acc.pairChunk());
+            ConvKernel.tilePairs(b, 0, k, packed, off, o0, acc.pairChunk(), acc.chunk(), a, new short[3 * rows * tile]);
             assertArrayEquals(e, a, "pairs " + Arrays.toString(g) + ", k " + k);
             // widening every few pair chunks (a smaller 16-bit chunk is as exact) takes the multi-group path
-            ConvKernel.tilePairs(w, row0, k, packed, off, o0, acc.pairChunk(), 2 * acc.pairChunk() + 1, a, new short[3 * rows * tile]);
+            ConvKernel.tilePairs(b, 0, k, packed, off, o0, acc.pairChunk(), 2 * acc.pairChunk() + 1, a, new short[3 * rows * tile]);
             assertArrayEquals(e, a, "pairs in groups " + Arrays.toString(g) + ", k " + k);
         }
     }
@@ -370,9 +426,13 @@ class IntConvTest {
             int[] e = new int[rows * tile];
             int[] a = new int[rows * tile];
             ConvKernel.tileScalar(w, row0, k, src, off, o0, tile, e);
-            ConvKernel.tileShort(w, row0, k, src, off, o0, Accumulation.of(-8, 7, 0, 15).chunk(), a);
+            int chunk = Accumulation.of(-8, 7, 0, 15).chunk();
+            ConvKernel.tileShort(block(w, row0, k, chunk), 0, k, src, off, o0, chunk, a);
             assertArrayEquals(e, a, "16-bit, k " + k);
-            ConvKernel.tileInt(w, row0, k, src, off, o0, a);
+            // a short chunk: several spans, each with its own rows' stride
+            ConvKernel.tileShort(block(w, row0, k, 8), 0, k, src, off, o0, 8, a);
+            assertArrayEquals(e, a, "16-bit in chunks of 8, k " + k);
+            ConvKernel.tileInt(block(w, row0, k, k), 0, k, src, off, o0, a);
             assertArrayEquals(e, a, "int32, k " + k);
         }
     }
