@@ -121,18 +121,18 @@ final class OffsetKernels {
 
     /**
      * A channel tile, vectorized over output channels for maps too narrow for position vectors:
-     * CP output positions (planes positions {@code p0..p5}) × CC output channels (from {@code co0}
-     * of the tap-major weights {@code wt[k·ldw + co]}), accumulated over all taps;
-     * {@code out[outOff + i·CC + c] = Σ_k wt[k·ldw + co0 + c] · planes[p_i + offsets[k]]}. Each tap
+     * CP output positions (planes positions {@code p0..p5}) × CC output channels (a block of
+     * tap-major weights at {@code wt[wOff + k·CC + c]}), accumulated over all taps;
+     * {@code out[outOff + i·CC + c] = Σ_k wt[wOff + k·CC + c] · planes[p_i + offsets[k]]}. Each tap
      * loads four weight vectors and broadcasts six input values: 24 FMAs for 10 loads.
      */
-    static void channelTile(int taps, float[] wt, int co0, int ldw, int[] offsets, float[] planes, int p0, int p1, int p2,
+    static void channelTile(int taps, float[] wt, int wOff, int[] offsets, float[] planes, int p0, int p1, int p2,
                             int p3, int p4, int p5, float[] out, int outOff) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
         FloatVector c40 = c00, c41 = c00, c42 = c00, c43 = c00, c50 = c00, c51 = c00, c52 = c00, c53 = c00;
         for (int k = 0; k < taps; k++) {
-            int o = offsets[k], wi = k * ldw + co0;
+            int o = offsets[k], wi = wOff + k * CC;
             FloatVector w0 = FloatVector.fromArray(S, wt, wi), w1 = FloatVector.fromArray(S, wt, wi + L);
             FloatVector w2 = FloatVector.fromArray(S, wt, wi + 2 * L), w3 = FloatVector.fromArray(S, wt, wi + 3 * L);
             FloatVector x = FloatVector.broadcast(S, planes[p0 + o]);

@@ -61,7 +61,7 @@ abstract class Epilogue {
                     int co = co0 + r;
                     Requantize.codesRow(acc, r * tile, tile, q, co, stage, 0);
                     for (int i = 0; i < runs.count; i++) {
-                        Requantize.copyRun(stage, runs.from[i], out, runs.at[i] + co * plane(), runs.len[i]);
+                        System.arraycopy(stage, runs.from[i], out, runs.at[i] + co * plane(), runs.len[i]);
                     }
                 }
             }

@@ -99,11 +99,6 @@ public final class Requantize {
         Simd.copyRun(src, from, dst, to, n);
     }
 
-    /** As {@link #copyRun(int[], int, int[], int, int)} for codes. */
-    static void copyRun(byte[] src, int from, byte[] dst, int to, int n) {
-        Simd.copyRun(src, from, dst, to, n);
-    }
-
     /**
      * The Vector API code, in a class of its own: the scalar twins must run on a JVM started
      * without {@code --add-modules jdk.incubator.vector} (class path), and a class's bytecode is
@@ -155,7 +150,6 @@ public final class Requantize {
 
         /** Full-width int lanes for the copies (the requantize lanes above are half width). */
         static final VectorSpecies<Integer> CI = IntVector.SPECIES_PREFERRED;
-        static final VectorSpecies<Byte> CB = ByteVector.SPECIES_PREFERRED;
 
         // Runs are short (8 to 33 values in ResNet-20): System.arraycopy's call costs more than
         // the copy, so a run moves as full vectors and one masked vector for its tail.
@@ -167,17 +161,6 @@ public final class Requantize {
             if (j < n) {
                 VectorMask<Integer> m = CI.indexInRange(j, n);
                 IntVector.fromArray(CI, src, from + j, m).intoArray(dst, to + j, m);
-            }
-        }
-
-        static void copyRun(byte[] src, int from, byte[] dst, int to, int n) {
-            int j = 0;
-            for (; j + CB.length() <= n; j += CB.length()) {
-                ByteVector.fromArray(CB, src, from + j).intoArray(dst, to + j);
-            }
-            if (j < n) {
-                VectorMask<Byte> m = CB.indexInRange(j, n);
-                ByteVector.fromArray(CB, src, from + j, m).intoArray(dst, to + j, m);
             }
         }
 
