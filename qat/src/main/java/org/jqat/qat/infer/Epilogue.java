@@ -68,6 +68,41 @@ abstract class Epilogue {
         };
     }
 
+    /**
+     * To activation codes written straight into the shared code planes of the next stride-1 layer
+     * ({@link IntConv#feedsPlanesOf}), as 16-bit codes: this layer's grid position o lands on the
+     * next layer's plane position {@code o + shift} ({@code shift = padding·(ws + 1)}), so a tile row
+     * is one contiguous run of the planes, its junk positions (this layer's shared border column
+     * and rows) on the next layer's border, which {@link IntConv#fillBorders} rewrites afterwards.
+     * Neither the byte activations nor the next layer's lowering exist on this path.
+     *
+     * @param block  shorts per channel of the planes ({@link IntConv#planeBlock})
+     * @param hs     rows per image of this layer's grid (and of the planes)
+     * @param ws     columns of a row
+     */
+    static Epilogue planes(Requant q, int channels, int oh, int ow, int block, int hs, int ws, int shift, boolean unsigned,
+                           short[] planes) {
+        int mask = unsigned ? 0xFF : -1;
+        return new Epilogue(channels, oh, ow) {
+            void run(int img, int co, int y, int x0, int len, int[] acc, int from, boolean simd) {
+                int o = co * block + (img * hs + y) * ws + x0 + shift;
+                for (int j = 0; j < len; j++) {
+                    planes[o + j] = (short) ((byte) q.apply(co, acc[from + j]) & mask);
+                }
+            }
+
+            @Override
+            void tile(int co0, int rows, int[] acc, int tile, TileRuns runs) {
+                byte[] stage = runs.codes(tile);
+                for (int r = 0; r < rows; r++) {
+                    int co = co0 + r;
+                    Requantize.codesRow(acc, r * tile, tile, q, co, stage, 0);
+                    ConvKernel.widen(stage, 0, unsigned, planes, co * block + runs.origin + shift, runs.valid);
+                }
+            }
+        };
+    }
+
     /** To the int32 residual stream, plus {@code shortcut} (same layout, in the output's units; null for none) with the block's ReLU. */
     static Epilogue stream(Requant q, int channels, int oh, int ow, int[] shortcut, int[] out) {
         return new Epilogue(channels, oh, ow) {

@@ -117,7 +117,7 @@ final class IntConv {
     /** As {@link #forward(Act, Epilogue)}, taking the widened weights from {@code ws} (kept there after the first call) when given. */
     void forward(Act a, Epilogue out, Workspace ws) {
         if (simd) {
-            forwardSimd(a, out, ws);
+            forwardSimd(a, out, ws, null);
         } else {
             Threads.parallelFor(a.n(), img -> forwardScalar(a, img, out));
         }
@@ -140,7 +140,80 @@ final class IntConv {
         }
     }
 
-    private void forwardSimd(Act a, Epilogue out, Workspace workspace) {
+    /**
+     * Whether this (SIMD) layer can write its output codes straight into the code planes of
+     * {@code next} ({@link Epilogue#planes}): both stride 1 on shared planes with the same padding,
+     * this one keeping the image size ({@code 2·padding = kernel − 1}), so its grid of positions is
+     * the next one's planes shifted by the border rows and columns, and its junk positions land on
+     * the next one's border.
+     */
+    boolean feedsPlanesOf(IntConv next) {
+        return simd && next.simd && stride == 1 && next.stride == 1 && 2 * padding == kernel - 1 && padding == next.padding
+                && padding < next.kernel && next.inChannels == outChannels();
+    }
+
+    /** The rows and columns of this layer's shared code planes for {@code h × w} images: {@code h + padding}, {@code w + padding}. */
+    int planeRows(int h) {
+        return h + padding;
+    }
+
+    int planeCols(int w) {
+        return w + padding;
+    }
+
+    /** Shorts per input channel of this layer's shared code planes for n images of {@code h × w}. */
+    int planeBlock(int n, int h, int w) {
+        return (n * planeRows(h) + padding) * planeCols(w);
+    }
+
+    /** Shorts of this layer's shared code planes for n images of {@code h × w}, with the slack its tiles read past the end. */
+    int planesLength(int n, int h, int w) {
+        return inChannels * planeBlock(n, h, w) + kernel * (planeCols(w) + 1) + 2 * ConvKernel.tile();
+    }
+
+    /**
+     * Writes the input zero point into every border code of shared code planes whose values were
+     * written by the previous layer's {@link Epilogue#planes} (which also leaves junk there): each
+     * image's top {@code padding} rows, each row's left {@code padding} columns, the rows after the
+     * last image and the slack past the last channel.
+     */
+    void fillBorders(short[] planes, int n, int h, int w, short zeroPoint) {
+        int hs = planeRows(h);
+        int ws = planeCols(w);
+        int block = planeBlock(n, h, w);
+        for (int ci = 0; ci < inChannels; ci++) {
+            int c0 = ci * block;
+            for (int img = 0; img < n; img++) {
+                int top = c0 + img * hs * ws;
+                java.util.Arrays.fill(planes, top, top + padding * ws, zeroPoint);
+                for (int r = 0; r < h; r++) {
+                    int row = top + (padding + r) * ws;
+                    java.util.Arrays.fill(planes, row, row + padding, zeroPoint);
+                }
+            }
+            java.util.Arrays.fill(planes, c0 + n * hs * ws, c0 + block, zeroPoint);
+        }
+        java.util.Arrays.fill(planes, inChannels * block, planesLength(n, h, w), zeroPoint);
+    }
+
+    /**
+     * Runs the layer on n images of {@code h × w} whose codes are already in shared code planes
+     * ({@code planes}, {@link #planesLength} long, borders filled): what a previous layer left by
+     * {@link #feedsPlanesOf}. {@code a} gives the input's geometry and code grid (its codes are not read).
+     */
+    void forwardPlanes(Act a, short[] planes, Epilogue out, Workspace ws) {
+        if (!simd || stride != 1 || padding >= kernel) {
+            throw new IllegalStateException("integer inference: " + name + " does not read shared code planes");
+        }
+        forwardSimd(a, out, ws, planes);
+    }
+
+    /**
+     * The SIMD convolution. With {@code prebuilt} (shared code planes of all n images, borders
+     * filled) every part reads those; else each part lowers its own images (or, at batch 1 split
+     * into channel groups, the call lowers them once).
+     */
+    private void forwardSimd(Act a, Epilogue out, Workspace workspace, short[] prebuilt) {
         int n = a.n();
         int oh = outH(a);
         int ow = outW(a);
@@ -170,8 +243,18 @@ final class IntConv {
         int groups = ceilDiv(blocks, perGroup);
         // one image part split into channel groups (batch 1): its planes are built once, here, and shared
         Scratch caller = SCRATCH.get();
-        short[] once = imageParts == 1 && groups > 1 ? lower(a, 0, n, shared, hs, ws, caller, tile) : null;
-        int[] onceOff = once == null ? null : caller.off;
+        short[] once;
+        int[] onceOff;
+        if (prebuilt != null) {
+            once = prebuilt;
+            onceOff = offsets(true, n, hs, ws, new int[k]);
+            if (pairs) {
+                ConvKernel.pair(prebuilt, planesLength(n, a.h(), a.w()) - ConvKernel.tile());
+            }
+        } else {
+            once = imageParts == 1 && groups > 1 ? lower(a, 0, n, shared, hs, ws, caller, tile) : null;
+            onceOff = once == null ? null : caller.off;
+        }
         Threads.parallelFor(imageParts * groups, part -> {
             int i0 = part / groups * perPart;
             int i1 = Math.min(n, i0 + perPart);
@@ -181,20 +264,23 @@ final class IntConv {
             short[] src = once != null ? once : lower(a, i0, i1, shared, hs, ws, s, tile);
             int[] off = once != null ? onceOff : s.off;
             int gridLen = ((i1 - i0 - 1) * hs + oh) * ws;
+            // where the part's grid starts in its planes: planes of the whole call start at image 0
+            int base = once != null ? i0 * hs * ws : 0;
             int[] acc = s.acc(rows * tile);
             short[] partial = s.part(3 * rows * ConvKernel.tile());
             TileRuns runs = s.runs;
             // tiles outer, channel blocks inner: a tile's runs are found once for all its blocks
             for (int o0 = 0; o0 < gridLen; o0 += tile) {
                 runs.of(o0, tile, gridLen, i0, hs, ws, oh, ow, outChannels());
+                int at = base + o0;
                 for (int b = b0; b < b1; b++) {
                     int block = b * rows * k;
                     if (pairs) {
-                        ConvKernel.tilePairs(w, block, k, src, off, o0, accumulation.pairChunk(), accumulation.chunk(), acc, partial);
+                        ConvKernel.tilePairs(w, block, k, src, off, at, accumulation.pairChunk(), accumulation.chunk(), acc, partial);
                     } else if (accumulation.shortLanes()) {
-                        ConvKernel.tileShort(w, block, k, src, off, o0, accumulation.chunk(), acc, partial);
+                        ConvKernel.tileShort(w, block, k, src, off, at, accumulation.chunk(), acc, partial);
                     } else {
-                        ConvKernel.tileInt(w, block, k, src, off, o0, acc);
+                        ConvKernel.tileInt(w, block, k, src, off, at, acc);
                     }
                     out.tile(b * rows, Math.min(rows, outChannels() - b * rows), acc, tile, runs);
                 }
@@ -212,10 +298,9 @@ final class IntConv {
         return accumulation.pairs() && grid >= 8 * ConvKernel.tile();
     }
 
-    /** The code planes of images {@code i0 .. i1−1} into {@code s.src}, and each tap's offset into {@code s.off}. */
-    private short[] lower(Act a, int i0, int i1, boolean shared, int hs, int ws, Scratch s, int tile) {
-        int block = shared ? ((i1 - i0) * hs + padding) * ws : (i1 - i0) * hs * ws;
-        int[] off = s.off(weights.cols());
+    /** Each tap's offset from an output's grid position in the code planes of {@code images} images, into {@code off}. */
+    private int[] offsets(boolean shared, int images, int hs, int ws, int[] off) {
+        int block = shared ? (images * hs + padding) * ws : images * hs * ws;
         for (int ci = 0, t = 0; ci < inChannels; ci++) {
             for (int kh = 0; kh < kernel; kh++) {
                 for (int kw = 0; kw < kernel; kw++) {
@@ -224,6 +309,13 @@ final class IntConv {
                 }
             }
         }
+        return off;
+    }
+
+    /** The code planes of images {@code i0 .. i1−1} into {@code s.src}, and each tap's offset into {@code s.off}. */
+    private short[] lower(Act a, int i0, int i1, boolean shared, int hs, int ws, Scratch s, int tile) {
+        int block = shared ? ((i1 - i0) * hs + padding) * ws : (i1 - i0) * hs * ws;
+        offsets(shared, i1 - i0, hs, ws, s.off(weights.cols()));
         short[] src = shared ? sharedPlanes(a, i0, i1, hs, ws, block, s, tile) : planes(a, i0, i1, hs, ws, s, tile);
         if (tile > ConvKernel.tile()) {
             // pairs, tile = 2T: the planes end 2T past the last read, the pairs T past it

@@ -70,9 +70,23 @@ final class ResidualBlock implements Step {
         int oh = conv1.outH(a);
         int ow = conv1.outW(a);
         int c1 = conv1.outChannels();
-        byte[] h = ws.bytes("hidden", a.n() * c1 * oh * ow, null);
-        conv1.forward(a, Epilogue.codes(rq1, c1, oh, ow, h), ws);
-        Act b = conv2.input(Act.codes(a.n(), c1, oh, ow, h, g2.unsigned(), g2.zeroPoint(), g2.scale()));
+        int n = a.n();
+        // conv1 → conv2 on stride 1: conv1 writes its codes into conv2's code planes (no byte activations, no lowering)
+        short[] planes = null;
+        Act b;
+        if (conv1.feedsPlanesOf(conv2)) {
+            planes = ws.shorts("planes", conv2.planesLength(n, oh, ow));
+            int block = conv2.planeBlock(n, oh, ow);
+            int hs = conv2.planeRows(oh);
+            int cols = conv2.planeCols(ow);
+            conv1.forward(a, Epilogue.planes(rq1, c1, oh, ow, block, hs, cols, conv2.padding * (cols + 1), g2.unsigned(), planes), ws);
+            conv2.fillBorders(planes, n, oh, ow, (short) g2.zeroPoint());
+            b = Act.codes(n, c1, oh, ow, null, g2.unsigned(), g2.zeroPoint(), g2.scale());
+        } else {
+            byte[] h = ws.bytes("hidden", n * c1 * oh * ow, null);
+            conv1.forward(a, Epilogue.codes(rq1, c1, oh, ow, h), ws);
+            b = conv2.input(Act.codes(n, c1, oh, ow, h, g2.unsigned(), g2.zeroPoint(), g2.scale()));
+        }
         int c = conv2.outChannels();
         int oh2 = conv2.outH(b);
         int ow2 = conv2.outW(b);
@@ -94,7 +108,11 @@ final class ResidualBlock implements Step {
                     : Epilogue.optionA(x, stride, c, (c - x.c()) / 2, oh2, ow2, ws.ints("optionA", a.n() * c * oh2 * ow2, null));
             end = Epilogue.residual(rq2, c, oh2, ow2, shortcut, identity, out);
         }
-        conv2.forward(b, end, ws);
+        if (planes != null) {
+            conv2.forwardPlanes(b, planes, end, ws);
+        } else {
+            conv2.forward(b, end, ws);
+        }
         return Act.stream(a.n(), c, oh2, ow2, out, outScale);
     }
 

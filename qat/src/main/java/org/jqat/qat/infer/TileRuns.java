@@ -11,6 +11,9 @@ package org.jqat.qat.infer;
  */
 final class TileRuns {
     int count;
+    /** The tile's first position in the grid of the whole call (images from 0), and how many of its positions lie in the part's grid. */
+    int origin;
+    int valid;
     int[] from = new int[8];
     int[] len = new int[8];
     int[] at = new int[8];
@@ -52,6 +55,8 @@ final class TileRuns {
      */
     void of(int o0, int tile, int gridLen, int i0, int hs, int ws, int oh, int ow, int channels) {
         count = 0;
+        origin = i0 * hs * ws + o0;
+        valid = Math.min(tile, gridLen - o0);
         int end = Math.min(gridLen, o0 + tile);
         int row = o0 / ws;
         int image = row / hs;

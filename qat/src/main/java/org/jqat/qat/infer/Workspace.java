@@ -47,6 +47,17 @@ final class Workspace {
         return a;
     }
 
+    /** A short array of exactly {@code n} elements for {@code role}. */
+    short[] shorts(String role, int n) {
+        Object[] two = slots.computeIfAbsent("s:" + role, k -> new Object[2]);
+        if (two[0] instanceof short[] a && a.length == n) {
+            return a;
+        }
+        short[] a = new short[n];
+        two[0] = a;
+        return a;
+    }
+
     /** A byte array of exactly {@code n} elements for {@code role}, not {@code avoid}. */
     byte[] bytes(String role, int n, byte[] avoid) {
         Object[] two = slots.computeIfAbsent("b:" + role, k -> new Object[2]);

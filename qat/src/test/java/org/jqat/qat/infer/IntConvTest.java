@@ -206,6 +206,48 @@ class IntConvTest {
         }
     }
 
+    /** conv1 writing its codes into conv2's code planes gives conv2 the same input as conv2's own lowering of conv1's byte output. */
+    @Test
+    void planesEpilogueFeedsTheNextLayerAsItsOwnLoweringWould() {
+        int[][] grids = {{0, 15, 0, 4}, {0, 3, 0, 2}, {0, 15, 3, 4}, {-2, 1, -1, 2}};
+        for (int trial = 0; trial < 16; trial++) {
+            int[] g = grids[trial % grids.length];
+            boolean large = trial < 4; // grids of over 8 tiles: W2A2 takes two positions a lane
+            int n = large ? 4 : 1 + rnd.nextInt(5);
+            int inC = 1 + rnd.nextInt(6);
+            int midC = 1 + rnd.nextInt(9);
+            int outC = 1 + rnd.nextInt(7);
+            int h = large ? 16 : 1 + rnd.nextInt(12);
+            int w = large ? 20 : 1 + rnd.nextInt(20);
+            boolean unsigned = g[0] >= 0;
+            IntConv c1 = conv(weights(midC, inC * 9, g[3]), inC, 3, 1, 1, g[0], g[1], true);
+            IntConv c2 = conv(weights(outC, midC * 9, g[3]), midC, 3, 1, 1, g[0], g[1], true);
+            c1.minPartMacs = 1;
+            c2.minPartMacs = 1;
+            assertTrue(c1.feedsPlanesOf(c2));
+            Act in = codes(n, inC, h, w, g[0], g[1], g[2]);
+            Requant q1 = requant(midC, g[0], g[1], 0.05);
+            Requant q2 = requant(outC, g[0], g[1], 0.05);
+            byte[] mid = new byte[n * midC * h * w];
+            c1.forward(in, Epilogue.codes(q1, midC, h, w, mid));
+            byte[] expected = new byte[n * outC * h * w];
+            c2.forward(Act.codes(n, midC, h, w, mid, unsigned, g[2], 0.1), Epilogue.codes(q2, outC, h, w, expected));
+
+            short[] planes = new short[c2.planesLength(n, h, w)];
+            Arrays.fill(planes, (short) 12345); // stale values: every one read must be written
+            int cols = c2.planeCols(w);
+            c1.forward(in, Epilogue.planes(q1, midC, h, w, c2.planeBlock(n, h, w), c2.planeRows(h), cols, c2.padding * (cols + 1), unsigned,
+                    planes));
+            c2.fillBorders(planes, n, h, w, (short) g[2]);
+            byte[] got = new byte[expected.length];
+            c2.forwardPlanes(Act.codes(n, midC, h, w, null, unsigned, g[2], 0.1), planes, Epilogue.codes(q2, outC, h, w, got), null);
+            assertArrayEquals(expected, got, Arrays.toString(g) + " n" + n + " " + inC + "->" + midC + "->" + outC + " " + h + "x" + w
+                    + (c2.pairs(n * c2.planeRows(h) * cols) ? " pairs" : ""));
+        }
+        assertFalse(conv(weights(4, 36, 4), 4, 3, 2, 1, 0, 15, true).feedsPlanesOf(conv(weights(4, 36, 4), 4, 3, 1, 1, 0, 15, true)),
+                "a stride-2 layer's grid is not the next layer's planes");
+    }
+
     @Test
     void optionAShortcutSubsamplesAndPadsChannels() {
         for (int trial = 0; trial < 10; trial++) {
