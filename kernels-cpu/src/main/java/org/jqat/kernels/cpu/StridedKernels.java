@@ -30,6 +30,36 @@ final class StridedKernels {
             return r;
         }
 
+        /**
+         * Steps {@code offsets} (one per operand, at the start of row {@code row}) to row
+         * {@code row + 1}: an odometer over the outer axes, {@code index} holding row's position on
+         * each ({@link #rowIndex}), so a walk over consecutive rows divides nothing.
+         */
+        void nextRow(int[] index, int[] offsets) {
+            for (int d = rank - 2; d >= 0; d--) {
+                for (int o = 0; o < offsets.length; o++) {
+                    offsets[o] += strides[o][d];
+                }
+                if (++index[d] < shape[d]) {
+                    return;
+                }
+                index[d] = 0;
+                for (int o = 0; o < offsets.length; o++) {
+                    offsets[o] -= shape[d] * strides[o][d];
+                }
+            }
+        }
+
+        /** Row {@code row}'s position on each outer axis. */
+        int[] rowIndex(int row) {
+            int[] index = new int[Math.max(0, rank - 1)];
+            for (int d = rank - 2; d >= 0; d--) {
+                index[d] = row % shape[d];
+                row /= shape[d];
+            }
+            return index;
+        }
+
         /** Offset of operand op at the start of row {@code row}. */
         int rowOffset(int op, int row) {
             int off = 0;
@@ -118,15 +148,21 @@ final class StridedKernels {
         Layout l = coalesce(shape, srcStr, dstStr);
         int inner = l.inner(), rows = l.rows(), ss = l.innerStride(0), ds = l.innerStride(1);
         Parallel.forRange(rows, rowsPerPart(inner), (lo, hi) -> {
+            // views copied row by row (an option-A shortcut's subsampled input: rows of 8 or 16 values)
+            int[] index = l.rowIndex(lo);
+            int[] at = {srcOff + l.rowOffset(0, lo), dstOff + l.rowOffset(1, lo)};
             for (int r = lo; r < hi; r++) {
-                int s = srcOff + l.rowOffset(0, r), t = dstOff + l.rowOffset(1, r);
+                int s = at[0], t = at[1];
                 if (ss == 1 && ds == 1) {
                     System.arraycopy(src, s, dst, t, inner);
+                } else if (ds == 1) {
+                    ElementwiseKernels.gatherStrided(src, s, ss, dst, t, inner);
                 } else {
                     for (int i = 0; i < inner; i++) {
                         dst[t + i * ds] = src[s + i * ss];
                     }
                 }
+                l.nextRow(index, at);
             }
         });
     }

@@ -153,6 +153,9 @@ class ElementwiseTest {
             binaryCase(r, op, new int[] {6, 9}, new int[] {1, 6}, 0, new int[] {9, 1}, 0);  // transposed a
             binaryCase(r, op, new int[] {2, 3, 4}, new int[] {24, 8, 2}, 1, new int[] {0, 4, 1}, 0); // step-2 view
         }
+        // an option-A shortcut's view, x[:, :, ::2, ::2] of 80×80 maps: thousands of rows over several parts
+        binaryCase(r, BinaryOp.ADD, new int[] {6, 16, 40, 40}, new int[] {16 * 6400, 6400, 160, 2}, 0, new int[] {0, 1, 0, 0}, 0);
+        binaryCase(r, BinaryOp.MUL, new int[] {5, 7, 9, 11}, new int[] {7 * 33 * 33, 33 * 33, 99, 3}, 4, new int[] {0, 1, 0, 0}, 0);
         binaryCase(r, BinaryOp.ADD, new int[] {0, 3}, new int[] {3, 1}, 0, new int[] {3, 1}, 0);
     }
 }
