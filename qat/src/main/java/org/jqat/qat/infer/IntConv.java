@@ -247,7 +247,7 @@ final class IntConv {
         int[] onceOff;
         if (prebuilt != null) {
             once = prebuilt;
-            onceOff = offsets(true, n, hs, ws, new int[k]);
+            onceOff = offsets(true, n, hs, ws, caller.off(k));
             if (pairs) {
                 ConvKernel.pair(prebuilt, planesLength(n, a.h(), a.w()) - ConvKernel.tile());
             }
