@@ -103,6 +103,37 @@ abstract class Epilogue {
         };
     }
 
+    /**
+     * The basic block's end, as {@link #residual}, on streams in the grid layout ({@link Act#grid}):
+     * {@code shortcut} and {@code out} are {@code [channels][plane]} with this stride-1 conv's grid
+     * ({@code h + 1} rows of {@code w + 1} per image), so each tile row is one contiguous run of
+     * both, requantized and added in place with no staging and no copies; the junk positions carry
+     * junk, which nothing reads as a value.
+     */
+    static Epilogue residualGrid(Requant q, int channels, int h, int w, int plane, int[] shortcut, Requant identity, int[] out) {
+        int hs = h + 1;
+        int ws = w + 1;
+        return new Epilogue(channels, h, w) {
+            void run(int img, int co, int y, int x0, int len, int[] acc, int from, boolean simd) {
+                int o = co * plane + (img * hs + y) * ws + x0;
+                if (simd) {
+                    Requantize.residualRow(acc, from, q, shortcut, o, identity, co, len, out, o);
+                } else {
+                    Requantize.residualRowScalar(acc, from, q, shortcut, o, identity, co, len, out, o);
+                }
+            }
+
+            @Override
+            void tile(int co0, int rows, int[] acc, int tile, TileRuns runs) {
+                for (int r = 0; r < rows; r++) {
+                    int co = co0 + r;
+                    int o = co * plane + runs.origin;
+                    Requantize.residualRow(acc, r * tile, q, shortcut, o, identity, co, runs.valid, out, o);
+                }
+            }
+        };
+    }
+
     /** To the int32 residual stream, plus {@code shortcut} (same layout, in the output's units; null for none) with the block's ReLU. */
     static Epilogue stream(Requant q, int channels, int oh, int ow, int[] shortcut, int[] out) {
         return new Epilogue(channels, oh, ow) {

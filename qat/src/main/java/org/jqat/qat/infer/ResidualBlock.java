@@ -63,9 +63,51 @@ final class ResidualBlock implements Step {
         return sc;
     }
 
+    /**
+     * Whether this block runs on the grid layout of the stream ({@link Act#grid}): SIMD, an
+     * identity shortcut, and two stride-1, padding-1 convs that keep the image size, so the
+     * block's input, conv1's and conv2's grids and its output all share one geometry.
+     */
+    private boolean onGrid() {
+        return simd && convD == null && padStride == 0 && conv1.padding == 1 && conv1.feedsPlanesOf(conv2)
+                && conv2.kernel == 2 * conv2.padding + 1 && conv2.outChannels() == conv1.inChannels;
+    }
+
+    /**
+     * The block on the grid layout: conv1's code planes straight from the stream, conv1's codes
+     * straight into conv2's planes, conv2's epilogue adding the shortcut run by run in place; the
+     * output stays a grid for the next block (a dense input, the first block of a stage, is laid
+     * out as a grid once).
+     */
+    private Act applyOnGrid(Act x, Workspace ws) {
+        int n = x.n();
+        int h = x.h();
+        int w = x.w();
+        int plane = Act.gridPlane(n, h, w);
+        Act in = x.grid() ? x : x.gridded(ws.ints("grid", x.c() * plane, null));
+        short[] p1 = ws.shorts("planes1", conv1.planesLength(n, h, w));
+        conv1.planesFromGrid(in, toCodes1, g1.unsigned(), (short) g1.zeroPoint(), p1);
+        Act a = Act.codes(n, x.c(), h, w, null, g1.unsigned(), g1.zeroPoint(), g1.scale());
+        int c1 = conv1.outChannels();
+        short[] p2 = ws.shorts("planes", conv2.planesLength(n, h, w));
+        int cols = conv2.planeCols(w);
+        conv1.forwardPlanes(a, p1, Epilogue.planes(rq1, c1, h, w, conv2.planeBlock(n, h, w), conv2.planeRows(h), cols, cols + 1,
+                g2.unsigned(), p2), ws);
+        conv2.fillBorders(p2, n, h, w, (short) g2.zeroPoint());
+        Act b = Act.codes(n, c1, h, w, null, g2.unsigned(), g2.zeroPoint(), g2.scale());
+        int c = conv2.outChannels();
+        int[] out = ws.ints("stream", c * plane, in.stream());
+        conv2.forwardPlanes(b, p2, Epilogue.residualGrid(rq2, c, h, w, plane, in.stream(), identity, out), ws);
+        return Act.gridStream(n, c, h, w, out, outScale);
+    }
+
     @Override
     public Act apply(Act x, Workspace ws) {
         x.expect("stream", name);
+        if (onGrid()) {
+            return applyOnGrid(x, ws);
+        }
+        x = x.dense(k -> ws.ints("dense", k, null));
         Act a = conv1.input(Steps.streamToCodes(x, toCodes1, g1, simd, ws.bytes("codes", x.size(), null)));
         int oh = conv1.outH(a);
         int ow = conv1.outW(a);

@@ -119,6 +119,7 @@ final class Steps {
     }
 
     static Act dequantize(Act in) {
+        in = in.dense(int[]::new);
         float[] out = new float[in.size()];
         if (in.codes() != null) {
             for (int i = 0; i < out.length; i++) {
@@ -253,6 +254,9 @@ final class Steps {
 
     /** Requantizes the stream {@code x} to codes of grid {@code g} with {@code q} (one row per channel), image by image on {@link Threads}. */
     static Act streamToCodes(Act x, Requant q, ActGrid g, boolean simd, byte[] out) {
+        if (x.grid()) {
+            throw new IllegalArgumentException("integer inference: streamToCodes takes a dense stream");
+        }
         int per = x.perImage();
         int hw = x.h() * x.w();
         Threads.parallelFor(x.n(), img -> {
@@ -269,6 +273,7 @@ final class Steps {
         return new Step() {
             public Act apply(Act in, Workspace ws) {
                 in.expect("stream", g.layer());
+                in = in.dense(k -> ws.ints("dense", k, null));
                 return streamToCodes(in, streamToCodes(in.scale(), g, in.c()), g, simd, ws.bytes("codes", in.size(), null));
             }
 
@@ -286,6 +291,7 @@ final class Steps {
         return new Step() {
             public Act apply(Act in, Workspace ws) {
                 in.expect("stream", name);
+                in = in.dense(k -> ws.ints("dense", k, null));
                 int hw = in.h() * in.w();
                 int planes = in.n() * in.c();
                 if (g == null) {

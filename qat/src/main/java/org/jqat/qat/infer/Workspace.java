@@ -34,9 +34,13 @@ final class Workspace {
         return constants.computeIfAbsent(new Constant(owner, variant), k -> make.get());
     }
 
-    /** An int array of exactly {@code n} elements for {@code role}, not {@code avoid}. */
+    /**
+     * An int array of exactly {@code n} elements for {@code role}, not {@code avoid}. Roles keep
+     * their arrays per length: a ResNet's stages (and the grid and dense forms of its stream) ask
+     * for several, and two slots shared by all of them were reallocated on every call.
+     */
     int[] ints(String role, int n, int[] avoid) {
-        Object[] two = slots.computeIfAbsent("i:" + role, k -> new Object[2]);
+        Object[] two = slots.computeIfAbsent("i:" + role + ":" + n, k -> new Object[2]);
         for (int s = 0; s < 2; s++) {
             if (two[s] instanceof int[] a && a.length == n && a != avoid) {
                 return a;
@@ -49,7 +53,7 @@ final class Workspace {
 
     /** A short array of exactly {@code n} elements for {@code role}. */
     short[] shorts(String role, int n) {
-        Object[] two = slots.computeIfAbsent("s:" + role, k -> new Object[2]);
+        Object[] two = slots.computeIfAbsent("s:" + role + ":" + n, k -> new Object[2]);
         if (two[0] instanceof short[] a && a.length == n) {
             return a;
         }
@@ -60,7 +64,7 @@ final class Workspace {
 
     /** A byte array of exactly {@code n} elements for {@code role}, not {@code avoid}. */
     byte[] bytes(String role, int n, byte[] avoid) {
-        Object[] two = slots.computeIfAbsent("b:" + role, k -> new Object[2]);
+        Object[] two = slots.computeIfAbsent("b:" + role + ":" + n, k -> new Object[2]);
         for (int s = 0; s < 2; s++) {
             if (two[s] instanceof byte[] a && a.length == n && a != avoid) {
                 return a;

@@ -249,6 +249,29 @@ class IntConvTest {
     }
 
     @Test
+    void gridStreamHoldsTheDenseValuesAtTheConvGridPlaces() {
+        int n = 3;
+        int c = 5;
+        int h = 7;
+        int w = 9;
+        int[] dense = new int[n * c * h * w];
+        for (int i = 0; i < dense.length; i++) {
+            dense[i] = rnd.nextInt();
+        }
+        Act d = Act.stream(n, c, h, w, dense, 0.5);
+        int plane = Act.gridPlane(n, h, w);
+        assertEquals(n * (h + 1) * (w + 1), plane);
+        Act g = d.gridded(new int[c * plane]);
+        assertTrue(g.grid());
+        // channel 2, image 1, row 4, column 6
+        assertEquals(dense[((1 * c + 2) * h + 4) * w + 6], g.stream()[2 * plane + (1 * (h + 1) + 4) * (w + 1) + 6]);
+        Act back = g.dense(int[]::new);
+        assertFalse(back.grid());
+        assertArrayEquals(dense, back.stream());
+        assertTrue(d == d.dense(int[]::new), "a dense stream is its own dense form");
+    }
+
+    @Test
     void optionAShortcutSubsamplesAndPadsChannels() {
         for (int trial = 0; trial < 10; trial++) {
             int n = 1 + rnd.nextInt(3);

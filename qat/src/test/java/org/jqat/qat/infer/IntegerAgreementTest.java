@@ -110,6 +110,24 @@ class IntegerAgreementTest {
         agree("resnet8-B-w4a4-8bit-first-last", q, 3, 16, 1000);
     }
 
+    /** Two blocks a stage: identity blocks pass the stream to each other in the grid layout, bit for bit as the scalar twin's dense one. */
+    @Test
+    void resnet14GridStreamMatchesTheScalarTwin() {
+        for (int bits : new int[] {4, 2}) {
+            CifarResNet q = train(Qat.convert(new CifarResNet(14, CifarResNet.Shortcut.A, new Rng(11)), lsq(bits, false, LayerPolicy.FULL_PRECISION)),
+                    3, 16, 12);
+            Path file = tmp.resolve("resnet14-w" + bits + ".safetensors");
+            QatExport.export(q, file);
+            IntModel simd = IntModel.load(file, q);
+            IntModel scalar = IntModel.load(file, q, false);
+            int[] y = {0, 1, 2, 3, 4, 5, 6};
+            Tensor x = images(new Rng(13), y.length, 3, 16, y);
+            String expected = java.util.Arrays.toString(scalar.logits(x).toFloatArray());
+            assertEquals(expected, java.util.Arrays.toString(simd.logits(x).toFloatArray()), "W" + bits + "A" + bits);
+            assertEquals(expected, java.util.Arrays.toString(simd.chunk(3).logits(x).toFloatArray()), "W" + bits + "A" + bits + ", chunks of 3");
+        }
+    }
+
     @Test
     void mnistCnnW4A4AndW2A2() {
         MnistCnn q4 = train(Qat.convert(new MnistCnn(new Rng(7)), lsq(4, true, LayerPolicy.FULL_PRECISION)), 1, 28, 8);
