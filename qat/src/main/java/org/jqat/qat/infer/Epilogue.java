@@ -115,12 +115,7 @@ abstract class Epilogue {
         int ws = w + 1;
         return new Epilogue(channels, h, w) {
             void run(int img, int co, int y, int x0, int len, int[] acc, int from, boolean simd) {
-                int o = co * plane + (img * hs + y) * ws + x0;
-                if (simd) {
-                    Requantize.residualRow(acc, from, q, shortcut, o, identity, co, len, out, o);
-                } else {
-                    Requantize.residualRowScalar(acc, from, q, shortcut, o, identity, co, len, out, o);
-                }
+                blockEnd(acc, from, q, shortcut, identity, co, len, out, co * plane + (img * hs + y) * ws + x0, simd);
             }
 
             @Override
@@ -183,12 +178,7 @@ abstract class Epilogue {
     static Epilogue residual(Requant q, int channels, int oh, int ow, int[] shortcut, Requant identity, int[] out) {
         return new Epilogue(channels, oh, ow) {
             void run(int img, int co, int y, int x0, int len, int[] acc, int from, boolean simd) {
-                int o = index(img, co, y, x0);
-                if (simd) {
-                    Requantize.residualRow(acc, from, q, shortcut, o, identity, co, len, out, o);
-                } else {
-                    Requantize.residualRowScalar(acc, from, q, shortcut, o, identity, co, len, out, o);
-                }
+                blockEnd(acc, from, q, shortcut, identity, co, len, out, index(img, co, y, x0), simd);
             }
 
             @Override
@@ -208,6 +198,16 @@ abstract class Epilogue {
                 }
             }
         };
+    }
+
+    /** One run of the block's end, shortcut and output both at {@code o}: the SIMD kernel or its scalar twin. */
+    private static void blockEnd(int[] acc, int from, Requant q, int[] shortcut, Requant identity, int co, int len, int[] out, int o,
+                                 boolean simd) {
+        if (simd) {
+            Requantize.residualRow(acc, from, q, shortcut, o, identity, co, len, out, o);
+        } else {
+            Requantize.residualRowScalar(acc, from, q, shortcut, o, identity, co, len, out, o);
+        }
     }
 
     /**
