@@ -653,6 +653,10 @@ public final class Tensor implements AutoCloseable {
     }
 
     void checkInPlace(String op) {
+        if (storage.isConstant()) {
+            throw new IllegalStateException(op + ": in-place change of a constant tensor (" + java.util.Arrays.toString(shape)
+                    + "; an inference model's folded weights, which backends may keep packed): build the model again instead");
+        }
         if (requiresGrad && Autograd.isGradEnabled()) {
             throw new IllegalStateException(op + ": in-place change of a tensor that requires grad; "
                     + "wrap it in Autograd.noGrad() (as optimizers do)");

@@ -36,6 +36,20 @@ class TensorTest {
     }
 
     @Test
+    void constantTensorsRefuseInPlaceWrites() {
+        Tensor w = Tensor.of(new float[] {1, 2, 3, 4}, 2, 2);
+        w.fill_(5f);
+        w.storage().markConstant();
+        assertTrue(w.storage().isConstant());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> w.fill_(0f));
+        assertTrue(e.getMessage().contains("constant"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> w.copyFrom_(Tensor.zeros(2, 2)));
+        assertArrayEquals(new float[] {5, 5, 5, 5}, w.toFloatArray());
+        // ops that make new tensors from it are fine
+        assertArrayEquals(new float[] {10, 10, 10, 10}, w.add(w).toFloatArray());
+    }
+
+    @Test
     void broadcastingArithmetic() {
         Tensor a = Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
         Tensor b = Tensor.of(10f, 20f, 30f);

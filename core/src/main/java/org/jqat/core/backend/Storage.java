@@ -22,6 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public abstract class Storage implements AutoCloseable {
     /** Tensors holding this storage; −1 once freed. */
     private final AtomicInteger references = new AtomicInteger();
+    /** Set by {@link #markConstant()}. */
+    private volatile boolean constant;
 
     /** Number of float elements. */
     public abstract int size();
@@ -71,6 +73,22 @@ public abstract class Storage implements AutoCloseable {
         if (r == 1) {
             free();
         }
+    }
+
+    /**
+     * Marks the values final: whoever owns this storage promises never to write them again (an
+     * inference model's folded weights). A backend may then keep layouts derived from them (the
+     * cpu backend's packed convolution weights) for as long as the storage lives, instead of
+     * deriving them on every call. Writing a constant storage afterwards is a bug those layouts
+     * would not see.
+     */
+    public final void markConstant() {
+        constant = true;
+    }
+
+    /** Whether {@link #markConstant()} was called. */
+    public final boolean isConstant() {
+        return constant;
     }
 
     /** Number of tensors holding this storage (0 for a bare kernel workspace), or −1 once freed. */

@@ -41,7 +41,7 @@ final class Conv2dKernels {
     }
 
     static void forward(Conv2dShape s, float[] x, float[] w, float[] bias, float[] y) {
-        forwardFused(s, x, w, bias, null, false, y);
+        forwardFused(s, x, w, false, bias, null, false, y);
     }
 
     /**
@@ -61,11 +61,12 @@ final class Conv2dKernels {
      * while each image's output is still in cache: in the direct kernel's row stores, after the
      * per-image GEMM otherwise. Depthwise layers run the convolution, then one pass when there is an epilogue.
      */
-    static void forwardFused(Conv2dShape s, float[] x, float[] w, float[] bias, float[] residual, boolean relu, float[] y) {
+    static void forwardFused(Conv2dShape s, float[] x, float[] w, boolean constantWeights, float[] bias, float[] residual, boolean relu,
+                             float[] y) {
         if (WinogradConv.applies(s, false)) {
             WinogradConv.forward(s, x, w, bias, y, null, residual, relu);
         } else if (direct(s)) {
-            DirectConv.forward(s, x, w, bias, y, null, residual, relu);
+            DirectConv.forward(s, x, w, constantWeights, bias, y, null, residual, relu);
         } else if (depthwise(s)) {
             DepthwiseConv.forward(s, x, w, bias, y);
             if (residual == null && !relu) {

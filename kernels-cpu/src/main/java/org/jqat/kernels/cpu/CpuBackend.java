@@ -216,7 +216,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void conv2dFused(Conv2dShape s, Storage x, Storage w, Storage bias, Storage residual, boolean relu, Storage y) {
-        Conv2dKernels.forwardFused(s, HeapStorage.of(x), HeapStorage.of(w), orNull(bias), orNull(residual), relu,
+        Conv2dKernels.forwardFused(s, HeapStorage.of(x), HeapStorage.of(w), w.isConstant(), orNull(bias), orNull(residual), relu,
                 HeapStorage.of(y));
     }
 

@@ -300,6 +300,18 @@ final class DirectConv {
      */
     static void forward(Conv2dShape s, float[] x, float[] w, float[] bias, float[] y, InputQuant q, float[] residual,
                         boolean relu) {
+        forward(s, x, w, false, bias, y, q, residual, relu);
+    }
+
+    /**
+     * As {@link #forward(Conv2dShape, float[], float[], float[], float[], InputQuant, float[], boolean)};
+     * with {@code constantWeights} (the weights' storage is {@link org.jqat.core.backend.Storage#markConstant
+     * constant}) the packed weights are kept with the array ({@link PackedWeights}) instead of packed
+     * on every call: an inference model's chunks of 8 images repacked each layer's weights 16 times a
+     * batch of 128.
+     */
+    static void forward(Conv2dShape s, float[] x, float[] w, boolean constantWeights, float[] bias, float[] y, InputQuant q,
+                        float[] residual, boolean relu) {
         Planes p = Planes.of(s);
         int taps = p.offsets().length, cog = s.cOutPerGroup(), cig = s.cInPerGroup();
         int blocks = (cog + MR - 1) / MR;
@@ -307,7 +319,11 @@ final class DirectConv {
         int bufSize = Math.max(p.imageSize(), qn + p.maxOffset());
         int hw = s.h() * s.w(), oh = s.outH(), ow = s.outW(), ohw = oh * ow, wq = p.wq();
         boolean channelTiles = ow % L != 0 && s.groups() == 1 && cog % OffsetKernels.CC == 0;
-        float[] packed = channelTiles ? tapMajor(w, cog, taps) : packForward(s, w, taps);
+        float[] packed = !constantWeights ? (channelTiles ? tapMajor(w, cog, taps) : packForward(s, w, taps))
+                : PackedWeights.get(w, channelTiles, () -> {
+                    float[] scratch = channelTiles ? tapMajor(w, cog, taps) : packForward(s, w, taps);
+                    return Arrays.copyOf(scratch, channelTiles ? taps * cog : s.groups() * blocks * taps * MR);
+                });
         // A thread's planes buffer keeps this call's zero padding from one image to the next: the
         // first image a thread builds in this call writes the padding, later ones only their values.
         Object call = new Object();

@@ -62,6 +62,8 @@ public final class FoldedConv extends Module {
         }
         Tensor weight = Tensor.of(w, conv.weight().shape()).to(conv.weight().device());
         Tensor bias = Tensor.of(b, out).to(conv.weight().device());
+        // folded once and never written again: a backend may keep its packing of them
+        weight.storage().markConstant();
         return new FoldedConv(weight, bias, conv, relu);
     }
 
