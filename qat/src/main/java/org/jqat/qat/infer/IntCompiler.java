@@ -260,7 +260,8 @@ final class IntCompiler {
         for (int i = 0; i < blocks.size(); i++) {
             ActGrid next = i + 1 < blocks.size() ? inGrid(blockNames.get(i + 1) + ".conv1", need(blocks.get(i + 1), blockNames.get(i + 1), "conv1"))
                     : fcGrid;
-            double out = next == null ? stream : streamScale(next, 1);
+            double wanted = next == null ? stream : streamScale(next, 1);
+            double out = keepsStreamScale(blocks.get(i), stream, wanted) ? stream : wanted;
             steps.add(block(blockNames.get(i), blocks.get(i), stream, out));
             stream = out;
         }
@@ -272,6 +273,17 @@ final class IntCompiler {
         } else {
             steps.add(Steps.floatModules(List.of("fc"), List.of(fc)));
         }
+    }
+
+    /**
+     * Whether a block with a parameter-free shortcut keeps its input stream's scale instead of the
+     * one its reader wants, so the shortcut is added as it is (one requantize per output instead of
+     * two, {@link Requantize#residualRow}). Only within a factor 4 of the wanted scale: the stream
+     * keeps at least 18 fractional bits below the reader's step and 2^(5+bits) steps of headroom.
+     */
+    static boolean keepsStreamScale(BasicBlock block, double scale, double wanted) {
+        double ratio = scale / wanted;
+        return !block.hasChild("downsample") && ratio >= 0.25 && ratio <= 4;
     }
 
     private static double streamScale(ActGrid reader, double fallback) {

@@ -39,6 +39,11 @@ public record Requant(int[] m, int[] shift, long[] bias, int lo, int hi) {
         return m.length;
     }
 
+    /** Whether row r maps every int32 to itself ({@code m = 2^30}, shift 30, no bias, no clamp): a shortcut kept at its stream's scale. */
+    boolean isIdentity(int r) {
+        return m[r] == 1 << 30 && shift[r] == 30 && bias[r] == 0 && lo == Integer.MIN_VALUE && hi == Integer.MAX_VALUE;
+    }
+
     /** The clamped value of one accumulator of row r (the scalar definition). */
     public int apply(int r, int acc) {
         long half = shift[r] == 0 ? 0 : 1L << (shift[r] - 1);

@@ -165,9 +165,23 @@ public final class Requantize {
         }
 
         static void residualRow(int[] acc, int from, Requant q, int[] x, int at, Requant id, int r, int n, int[] out, int to) {
+            if (id.isIdentity(r)) {
+                residualRowAdd(acc, from, q, x, at, r, n, out, to);
+                return;
+            }
             for (int j = 0; j < n; j += LS.length()) {
                 VectorMask<Integer> m = IS.indexInRange(j, n);
                 LongVector v = lanes(acc, from + j, m, q, r).add(lanes(x, at + j, m, id, r)).max(0).min(Integer.MAX_VALUE);
+                ((IntVector) v.convertShape(VectorOperators.L2I, IS, 0)).intoArray(out, to + j, m);
+            }
+        }
+
+        /** {@link #residualRow} with an identity shortcut ({@link Requant#isIdentity}): the stream added as it is. */
+        private static void residualRowAdd(int[] acc, int from, Requant q, int[] x, int at, int r, int n, int[] out, int to) {
+            for (int j = 0; j < n; j += LS.length()) {
+                VectorMask<Integer> m = IS.indexInRange(j, n);
+                LongVector s = (LongVector) IntVector.fromArray(IS, x, at + j, m).convertShape(VectorOperators.I2L, LS, 0);
+                LongVector v = lanes(acc, from + j, m, q, r).add(s).max(0).min(Integer.MAX_VALUE);
                 ((IntVector) v.convertShape(VectorOperators.L2I, IS, 0)).intoArray(out, to + j, m);
             }
         }

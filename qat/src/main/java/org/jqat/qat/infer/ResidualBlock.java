@@ -13,6 +13,9 @@ package org.jqat.qat.infer;
  * quantized 1×1 downsample conv with its BN folded. The stream keeps 24 − bits fractional bits below
  * the next quantizer's step (20 at 4 bits), so requantizing it to codes rounds as the
  * fake-quantized model rounds its float sum to within 2^−21 of a step, about float32's own error.
+ * A parameter-free shortcut may keep the input stream's scale ({@code s_out = s_in_stream},
+ * {@link IntCompiler#keepsStreamScale}): its rescale is then the identity and the stream is added
+ * as it is.
  */
 final class ResidualBlock implements Step {
     final String name;

@@ -122,6 +122,18 @@ class IntKernelsTest {
             for (int v : ai) {
                 assertTrue(v >= 0);
             }
+            // a shortcut kept at its stream's scale: the identity rescale, added as it is (saturating)
+            double[] one = new double[rows];
+            java.util.Arrays.fill(one, 1.0);
+            Requant unit = Requant.of(one, null, Integer.MIN_VALUE, Integer.MAX_VALUE);
+            for (int r = 0; r < rows; r++) {
+                assertTrue(unit.isIdentity(r));
+                assertTrue(!id.isIdentity(r) || m[r] == 1.0);
+                assertEquals(x[r * n], unit.apply(r, x[r * n]));
+                Requantize.residualRow(acc, r * n, wide, x, r * n, unit, r, n, ai, r * n);
+                Requantize.residualRowScalar(acc, r * n, wide, x, r * n, unit, r, n, ei, r * n);
+            }
+            assertArrayEquals(ei, ai, "identity shortcut");
         }
     }
 
