@@ -152,7 +152,7 @@ abstract class Epilogue {
                     Requantize.intsRow(acc, r * tile, tile, q, co, stage, 0);
                     for (int i = 0; i < runs.count; i++) {
                         int o = runs.at[i] + co * plane();
-                        Requantize.copyRun(stage, runs.from[i], out, o, runs.len[i]);
+                        System.arraycopy(stage, runs.from[i], out, o, runs.len[i]);
                         if (shortcut != null) {
                             addRelu(shortcut, out, o, runs.len[i]);
                         }
@@ -189,11 +189,11 @@ abstract class Epilogue {
                     int co = co0 + r;
                     // the shortcut's values at the tile's valid positions (the others stay stale: computed, dropped)
                     for (int i = 0; i < runs.count; i++) {
-                        Requantize.copyRun(shortcut, runs.at[i] + co * plane(), sc, runs.from[i], runs.len[i]);
+                        System.arraycopy(shortcut, runs.at[i] + co * plane(), sc, runs.from[i], runs.len[i]);
                     }
                     Requantize.residualRow(acc, r * tile, q, sc, 0, identity, co, tile, stage, 0);
                     for (int i = 0; i < runs.count; i++) {
-                        Requantize.copyRun(stage, runs.from[i], out, runs.at[i] + co * plane(), runs.len[i]);
+                        System.arraycopy(stage, runs.from[i], out, runs.at[i] + co * plane(), runs.len[i]);
                     }
                 }
             }

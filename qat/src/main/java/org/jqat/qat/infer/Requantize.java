@@ -94,11 +94,6 @@ public final class Requantize {
         }
     }
 
-    /** {@code dst[to + j] = src[from + j]} for j < n: a run of a tile row, a few vectors long (SIMD, masked tail). */
-    static void copyRun(int[] src, int from, int[] dst, int to, int n) {
-        Simd.copyRun(src, from, dst, to, n);
-    }
-
     /**
      * The Vector API code, in a class of its own: the scalar twins must run on a JVM started
      * without {@code --add-modules jdk.incubator.vector} (class path), and a class's bytecode is
@@ -145,22 +140,6 @@ public final class Requantize {
                 VectorMask<Integer> m = IS.indexInRange(j, n);
                 IntVector v = (IntVector) lanes(acc, from + j, m, q, r).convertShape(VectorOperators.L2I, IS, 0);
                 v.intoArray(out, to + j, m);
-            }
-        }
-
-        /** Full-width int lanes for the copies (the requantize lanes above are half width). */
-        static final VectorSpecies<Integer> CI = IntVector.SPECIES_PREFERRED;
-
-        // Runs are short (8 to 33 values in ResNet-20): System.arraycopy's call costs more than
-        // the copy, so a run moves as full vectors and one masked vector for its tail.
-        static void copyRun(int[] src, int from, int[] dst, int to, int n) {
-            int j = 0;
-            for (; j + CI.length() <= n; j += CI.length()) {
-                IntVector.fromArray(CI, src, from + j).intoArray(dst, to + j);
-            }
-            if (j < n) {
-                VectorMask<Integer> m = CI.indexInRange(j, n);
-                IntVector.fromArray(CI, src, from + j, m).intoArray(dst, to + j, m);
             }
         }
 

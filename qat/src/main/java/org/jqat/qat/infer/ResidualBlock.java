@@ -66,6 +66,13 @@ final class ResidualBlock implements Step {
         return sc;
     }
 
+    /** conv1's epilogue writing its codes into conv2's code planes for n images of {@code h × w} ({@link IntConv#feedsPlanesOf}). */
+    private Epilogue intoConv2Planes(int n, int h, int w, short[] planes) {
+        int cols = conv2.planeCols(w);
+        return Epilogue.planes(rq1, conv1.outChannels(), h, w, conv2.planeBlock(n, h, w), conv2.planeRows(h), cols,
+                conv2.padding * (cols + 1), g2.unsigned(), planes);
+    }
+
     /**
      * Whether this block runs on the grid layout of the stream ({@link Act#grid}): SIMD, an
      * identity shortcut, and two stride-1, padding-1 convs that keep the image size, so the
@@ -93,9 +100,7 @@ final class ResidualBlock implements Step {
         Act a = Act.codes(n, x.c(), h, w, null, g1.unsigned(), g1.zeroPoint(), g1.scale());
         int c1 = conv1.outChannels();
         short[] p2 = ws.shorts("planes", conv2.planesLength(n, h, w));
-        int cols = conv2.planeCols(w);
-        conv1.forwardPlanes(a, p1, Epilogue.planes(rq1, c1, h, w, conv2.planeBlock(n, h, w), conv2.planeRows(h), cols, cols + 1,
-                g2.unsigned(), p2), ws);
+        conv1.forwardPlanes(a, p1, intoConv2Planes(n, h, w, p2), ws);
         conv2.fillBorders(p2, n, h, w, (short) g2.zeroPoint());
         Act b = Act.codes(n, c1, h, w, null, g2.unsigned(), g2.zeroPoint(), g2.scale());
         int c = conv2.outChannels();
@@ -121,10 +126,7 @@ final class ResidualBlock implements Step {
         Act b;
         if (conv1.feedsPlanesOf(conv2)) {
             planes = ws.shorts("planes", conv2.planesLength(n, oh, ow));
-            int block = conv2.planeBlock(n, oh, ow);
-            int hs = conv2.planeRows(oh);
-            int cols = conv2.planeCols(ow);
-            conv1.forward(a, Epilogue.planes(rq1, c1, oh, ow, block, hs, cols, conv2.padding * (cols + 1), g2.unsigned(), planes), ws);
+            conv1.forward(a, intoConv2Planes(n, oh, ow, planes), ws);
             conv2.fillBorders(planes, n, oh, ow, (short) g2.zeroPoint());
             b = Act.codes(n, c1, oh, ow, null, g2.unsigned(), g2.zeroPoint(), g2.scale());
         } else {

@@ -26,26 +26,19 @@ final class TileRuns {
     private int[] ints = new int[0];
     private int[] shortcut = new int[0];
 
-    /**
-     * Slack past a staging row: a run's last vector, masked, may reach a vector's length past the
-     * row, and a masked access that reaches past its array's end takes the Vector API's per-lane
-     * bounds check (5% of a W4A4 ResNet-20 forward when the rows had no slack).
-     */
-    private static final int SLACK = 64;
-
     /** Staging for one requantized tile row, as codes. */
     byte[] codes(int tile) {
-        return codes.length >= tile + SLACK ? codes : (codes = new byte[tile + SLACK]);
+        return codes.length >= tile ? codes : (codes = new byte[tile]);
     }
 
     /** Staging for one requantized tile row, as int32. */
     int[] ints(int tile) {
-        return ints.length >= tile + SLACK ? ints : (ints = new int[tile + SLACK]);
+        return ints.length >= tile ? ints : (ints = new int[tile]);
     }
 
     /** Staging for the shortcut's values at one tile row's positions. */
     int[] shortcut(int tile) {
-        return shortcut.length >= tile + SLACK ? shortcut : (shortcut = new int[tile + SLACK]);
+        return shortcut.length >= tile ? shortcut : (shortcut = new int[tile]);
     }
 
     /**
