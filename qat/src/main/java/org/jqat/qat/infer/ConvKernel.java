@@ -1,6 +1,7 @@
 package org.jqat.qat.infer;
 
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
@@ -20,8 +21,8 @@ import jdk.incubator.vector.VectorSpecies;
  * full speed. With rows K apart and the loop over a sub-range of the taps (or over all K taps
  * given as a separate bound), the same 16-bit tile ran at 140–148 against 182–189 G
  * multiply-adds/s on one Zen 5 core, in every JVM; presumably the weight loads' bounds checks
- * stay in the loop (not verified in the machine code). With one span of K taps (the int32 tile)
- * the block is row-major.
+ * stay in the loop (not verified in the machine code). With one span of K taps (a float tile
+ * whose rows are exact whole) the block is row-major.
  *
  * <p>{@code src} holds input codes as shorts and {@code off[t]} says where tap {@code t} of the
  * first position reads, so one kernel serves both lowerings of {@link IntConv}: padded code
@@ -31,8 +32,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>{@link #tileShort} multiplies and adds in 16-bit lanes (twice the lanes of int32 or
  * FP32) for {@code chunk} taps at a time, then widens to int32: exact by {@link Accumulation}'s
- * bound. {@link #tileInt} is the int32 path for layers where that bound gives no chunk (8-bit
- * codes). {@link #tileScalar} is the twin both are tested against.
+ * bound. {@link #tileFloat} multiplies and adds in float lanes, exact while partial sums stay
+ * within 2^24 (8-bit codes, where 16-bit lanes would widen every tap). {@link #tileScalar} is the
+ * twin both are tested against.
  */
 final class ConvKernel {
     /** Output channels per tile: four rows share each activation load. */
@@ -115,9 +117,22 @@ final class ConvKernel {
         Simd.pair(src, n);
     }
 
-    /** int32 lanes throughout; the block's weights at {@code w[block ..]}, row-major (one span of K taps). */
-    static void tileInt(short[] w, int block, int k, short[] src, int[] off, int o0, int[] acc) {
-        Simd.tileInt(w, block, k, src, off, o0, acc);
+    /**
+     * Float lanes, converted to int32 and added every {@code span} taps (exact when no partial sum
+     * of a span passes 2^24 in magnitude: {@link Accumulation#floatSpan()}); the block's weights
+     * (codes as floats) at {@code w[block ..]}, span-major with spans of {@code span}. The codes are
+     * read as shorts and converted in registers: the planes stay those of the 16-bit paths. Only
+     * the first {@code count} positions are wanted: a tile computes them in passes of
+     * {@link #floatPass()} positions and skips the passes past them (the rest of {@code acc} is
+     * left as it was).
+     */
+    static void tileFloat(float[] w, int block, int k, short[] src, int[] off, int o0, int span, int count, int[] acc) {
+        Simd.tileFloat(w, block, k, src, off, o0, span, count, acc);
+    }
+
+    /** Positions a float tile computes per pass: four float vectors (64 with 512-bit vectors). */
+    static int floatPass() {
+        return 4 * Simd.FS.length();
     }
 
     /** Scalar twin of {@link #widen}: {@code dst[to + j] = code(src[from + j])} for j < n. */
@@ -156,7 +171,9 @@ final class ConvKernel {
         static final VectorSpecies<Short> SS = ShortVector.SPECIES_PREFERRED;
         /** int lanes of the same width: half the short lanes. */
         static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED.withShape(SS.vectorShape());
-        /** shorts that widen to one int vector. */
+        /** float lanes of the same width. */
+        static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED.withShape(SS.vectorShape());
+        /** shorts that widen to one int (or float) vector. */
         static final VectorSpecies<Short> HS = ShortVector.SPECIES_64.withShape(VectorShape.forBitSize(IS.length() * 16));
         static final int TILE = 4 * SS.length();
 
@@ -372,83 +389,100 @@ final class ConvKernel {
             }
         }
 
-        static void tileInt(short[] w, int block, int k, short[] src, int[] off, int o0, int[] acc) {
-            // 4 int vectors per row cover half a tile's positions: two passes
-            for (int h = 0; h < TILE; h += 4 * IS.length()) {
-                tileInt(w, block, k, src, off, o0 + h, acc, h);
+        static void tileFloat(float[] w, int block, int k, short[] src, int[] off, int o0, int span, int count, int[] acc) {
+            int end = Math.min(TILE, count);
+            for (int t0 = 0; t0 < k; t0 += span) {
+                int len = Math.min(span, k - t0);
+                // 4 float vectors per row cover half a tile's positions (a pass): at batch 1 an 8×8
+                // image's grid (72 positions) needs one pass of two
+                for (int h = 0; h < end; h += 4 * FS.length()) {
+                    floatSpan(w, block + ROWS * t0, len, src, off, t0, o0 + h, acc, h, t0 == 0);
+                }
             }
         }
 
-        /** acc[r·T + at + j] = Σ_t w[block + r·k + t]·src[off[t] + o0 + j] for j < 4 int vectors. */
-        private static void tileInt(short[] w, int block, int k, short[] src, int[] off, int o0, int[] acc, int at) {
-            int il = IS.length();
-            int w0 = block;
-            int w1 = w0 + k;
-            int w2 = w1 + k;
-            int w3 = w2 + k;
-            IntVector a00 = IntVector.zero(IS);
-            IntVector a01 = a00;
-            IntVector a02 = a00;
-            IntVector a03 = a00;
-            IntVector a10 = a00;
-            IntVector a11 = a00;
-            IntVector a12 = a00;
-            IntVector a13 = a00;
-            IntVector a20 = a00;
-            IntVector a21 = a00;
-            IntVector a22 = a00;
-            IntVector a23 = a00;
-            IntVector a30 = a00;
-            IntVector a31 = a00;
-            IntVector a32 = a00;
-            IntVector a33 = a00;
-            for (int t = 0; t < k; t++) {
-                int s = off[t] + o0;
-                IntVector x0 = load(src, s);
-                IntVector x1 = load(src, s + il);
-                IntVector x2 = load(src, s + 2 * il);
-                IntVector x3 = load(src, s + 3 * il);
-                int c = w[w0 + t];
-                a00 = x0.mul(c).add(a00);
-                a01 = x1.mul(c).add(a01);
-                a02 = x2.mul(c).add(a02);
-                a03 = x3.mul(c).add(a03);
-                c = w[w1 + t];
-                a10 = x0.mul(c).add(a10);
-                a11 = x1.mul(c).add(a11);
-                a12 = x2.mul(c).add(a12);
-                a13 = x3.mul(c).add(a13);
-                c = w[w2 + t];
-                a20 = x0.mul(c).add(a20);
-                a21 = x1.mul(c).add(a21);
-                a22 = x2.mul(c).add(a22);
-                a23 = x3.mul(c).add(a23);
-                c = w[w3 + t];
-                a30 = x0.mul(c).add(a30);
-                a31 = x1.mul(c).add(a31);
-                a32 = x2.mul(c).add(a32);
-                a33 = x3.mul(c).add(a33);
+        /**
+         * acc[r·T + at + j] (+)= Σ_{i < len} w[span + r·len + i]·src[off[t0 + i] + o0 + j] for j < 4
+         * float vectors, in float lanes (exact below 2^24), then converted: 4 rows × 4 vectors.
+         */
+        private static void floatSpan(float[] w, int span, int len, short[] src, int[] off, int t0, int o0, int[] acc, int at, boolean first) {
+            int fl = FS.length();
+            int w0 = span;
+            int w1 = w0 + len;
+            int w2 = w1 + len;
+            int w3 = w2 + len;
+            FloatVector a00 = FloatVector.zero(FS);
+            FloatVector a01 = a00;
+            FloatVector a02 = a00;
+            FloatVector a03 = a00;
+            FloatVector a10 = a00;
+            FloatVector a11 = a00;
+            FloatVector a12 = a00;
+            FloatVector a13 = a00;
+            FloatVector a20 = a00;
+            FloatVector a21 = a00;
+            FloatVector a22 = a00;
+            FloatVector a23 = a00;
+            FloatVector a30 = a00;
+            FloatVector a31 = a00;
+            FloatVector a32 = a00;
+            FloatVector a33 = a00;
+            for (int t = 0; t < len; t++) {
+                int s = off[t0 + t] + o0;
+                FloatVector x0 = loadFloat(src, s);
+                FloatVector x1 = loadFloat(src, s + fl);
+                FloatVector x2 = loadFloat(src, s + 2 * fl);
+                FloatVector x3 = loadFloat(src, s + 3 * fl);
+                FloatVector c = FloatVector.broadcast(FS, w[w0 + t]);
+                a00 = x0.fma(c, a00);
+                a01 = x1.fma(c, a01);
+                a02 = x2.fma(c, a02);
+                a03 = x3.fma(c, a03);
+                c = FloatVector.broadcast(FS, w[w1 + t]);
+                a10 = x0.fma(c, a10);
+                a11 = x1.fma(c, a11);
+                a12 = x2.fma(c, a12);
+                a13 = x3.fma(c, a13);
+                c = FloatVector.broadcast(FS, w[w2 + t]);
+                a20 = x0.fma(c, a20);
+                a21 = x1.fma(c, a21);
+                a22 = x2.fma(c, a22);
+                a23 = x3.fma(c, a23);
+                c = FloatVector.broadcast(FS, w[w3 + t]);
+                a30 = x0.fma(c, a30);
+                a31 = x1.fma(c, a31);
+                a32 = x2.fma(c, a32);
+                a33 = x3.fma(c, a33);
             }
-            a00.intoArray(acc, at);
-            a01.intoArray(acc, at + il);
-            a02.intoArray(acc, at + 2 * il);
-            a03.intoArray(acc, at + 3 * il);
-            a10.intoArray(acc, at + TILE);
-            a11.intoArray(acc, at + TILE + il);
-            a12.intoArray(acc, at + TILE + 2 * il);
-            a13.intoArray(acc, at + TILE + 3 * il);
-            a20.intoArray(acc, at + 2 * TILE);
-            a21.intoArray(acc, at + 2 * TILE + il);
-            a22.intoArray(acc, at + 2 * TILE + 2 * il);
-            a23.intoArray(acc, at + 2 * TILE + 3 * il);
-            a30.intoArray(acc, at + 3 * TILE);
-            a31.intoArray(acc, at + 3 * TILE + il);
-            a32.intoArray(acc, at + 3 * TILE + 2 * il);
-            a33.intoArray(acc, at + 3 * TILE + 3 * il);
+            store(a00, acc, at, first);
+            store(a01, acc, at + fl, first);
+            store(a02, acc, at + 2 * fl, first);
+            store(a03, acc, at + 3 * fl, first);
+            store(a10, acc, at + TILE, first);
+            store(a11, acc, at + TILE + fl, first);
+            store(a12, acc, at + TILE + 2 * fl, first);
+            store(a13, acc, at + TILE + 3 * fl, first);
+            store(a20, acc, at + 2 * TILE, first);
+            store(a21, acc, at + 2 * TILE + fl, first);
+            store(a22, acc, at + 2 * TILE + 2 * fl, first);
+            store(a23, acc, at + 2 * TILE + 3 * fl, first);
+            store(a30, acc, at + 3 * TILE, first);
+            store(a31, acc, at + 3 * TILE + fl, first);
+            store(a32, acc, at + 3 * TILE + 2 * fl, first);
+            store(a33, acc, at + 3 * TILE + 3 * fl, first);
         }
 
-        private static IntVector load(short[] src, int at) {
-            return (IntVector) ShortVector.fromArray(HS, src, at).convertShape(VectorOperators.S2I, IS, 0);
+        private static FloatVector loadFloat(short[] src, int at) {
+            return (FloatVector) ShortVector.fromArray(HS, src, at).convertShape(VectorOperators.S2F, FS, 0);
+        }
+
+        /** acc[at ..] (+)= the lanes of v, which hold integers (exact conversion). */
+        private static void store(FloatVector v, int[] acc, int at, boolean first) {
+            IntVector i = (IntVector) v.convert(VectorOperators.F2I, 0);
+            if (!first) {
+                i = i.add(IntVector.fromArray(IS, acc, at));
+            }
+            i.intoArray(acc, at);
         }
     }
 }

@@ -15,7 +15,7 @@ import org.jqat.core.Threads;
  * than a tile. Work is split over images and, when there are fewer images than threads, over
  * blocks of output channels, on {@link Threads}; every output is computed by one part with the
  * same exact integers, so the result does not depend on the thread count. The arithmetic is 16-bit
- * where {@link Accumulation} proves it exact, else int32.
+ * or float, in whichever of the two {@link Accumulation} proves exact and finds faster.
  *
  * <p>Scalar twin ({@code simd = false}): per image, {@link Im2col#im2colScalar} and
  * {@link IntGemm#gemmScalar}, then the epilogue's scalar requantization.
@@ -85,7 +85,7 @@ final class IntConv {
         this.stride = stride;
         this.padding = padding;
         this.simd = simd;
-        this.accumulation = Accumulation.of(-weights.maxAbs(), weights.maxAbs(), inMin, inMax);
+        this.accumulation = Accumulation.of(-weights.maxAbs(), weights.maxAbs(), inMin, inMax, weights.maxRowAbsSum());
         if ((long) accumulation.maxProduct() * weights.cols() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("integer inference: " + name + " sums " + weights.cols() + " products up to "
                     + accumulation.maxProduct() + ", which can overflow int32");
@@ -119,7 +119,7 @@ final class IntConv {
         forward(a, out, null);
     }
 
-    /** As {@link #forward(Act, Epilogue)}, taking the widened weights from {@code ws} (kept there after the first call) when given. */
+    /** As {@link #forward(Act, Epilogue)}, taking the widened (or float) weights from {@code ws} (kept there after the first call) when given. */
     void forward(Act a, Epilogue out, Workspace ws) {
         if (simd) {
             forwardSimd(a, out, ws, null);
@@ -259,8 +259,12 @@ final class IntConv {
         int tile = pairs ? 2 * ConvKernel.tile() : ConvKernel.tile();
         int k = weights.cols();
         // the weight blocks in the kernel's span-major order: spans of the taps a lane adds between splits or widenings
-        int span = pairs ? accumulation.pairChunk() : accumulation.shortLanes() ? accumulation.chunk() : k;
-        short[] w = workspace == null ? shortWeights(span) : workspace.constant(this, span, () -> shortWeights(span));
+        int span = pairs ? accumulation.pairChunk()
+                : accumulation.shortLanes() ? accumulation.chunk()
+                : Math.min(k, accumulation.floatSpan());
+        boolean floats = accumulation.floatLanes();
+        short[] w = floats ? null : workspace == null ? shortWeights(span) : workspace.constant(this, span, short[].class, () -> shortWeights(span));
+        float[] wf = !floats ? null : workspace == null ? floatWeights(span) : workspace.constant(this, span, float[].class, () -> floatWeights(span));
         // parts worth handing to another thread: a helper's wake-up costs tens of microseconds
         long macs = (long) n * oh * ow * outChannels() * k;
         int most = (int) Math.max(1, Math.min(Integer.MAX_VALUE, macs / minPartMacs));
@@ -311,7 +315,7 @@ final class IntConv {
                     } else if (accumulation.shortLanes()) {
                         ConvKernel.tileShort(w, block, k, src, off, at, accumulation.chunk(), acc, partial);
                     } else {
-                        ConvKernel.tileInt(w, block, k, src, off, at, acc);
+                        ConvKernel.tileFloat(wf, block, k, src, off, at, span, gridLen - o0, acc);
                     }
                     out.tile(b * rows, Math.min(rows, outChannels() - b * rows), acc, tile, runs);
                 }
@@ -448,6 +452,16 @@ final class IntConv {
             ConvKernel.spanMajor(rowMajor, r0, k, span, w, r0 * k);
         }
         return w;
+    }
+
+    /** {@link #shortWeights} as floats: the layout {@link ConvKernel#tileFloat} reads. */
+    private float[] floatWeights(int span) {
+        short[] w = shortWeights(span);
+        float[] f = new float[w.length];
+        for (int i = 0; i < w.length; i++) {
+            f[i] = w[i];
+        }
+        return f;
     }
 
     private static int ceilDiv(int a, int b) {

@@ -11,8 +11,9 @@ import org.jqat.nn.Module;
 /**
  * A QAT model exported by {@link org.jqat.qat.export.QatExport}, run with integer arithmetic on
  * the CPU: int8/uint8 activation codes, int8 weight codes (4/2/1-bit weights stay packed and are
- * unpacked per call), exact 16-bit accumulation where the layer's code ranges allow it and int32
- * elsewhere, fixed-point requantization fused into each convolution with batch norm, bias and ReLU
+ * unpacked per call), exact 16-bit accumulation where the layer's code ranges allow it and exact
+ * float accumulation elsewhere (products of codes are integers, exact in a float below 2^24),
+ * fixed-point requantization fused into each convolution with batch norm, bias and ReLU
  * folded in, an int32 residual stream, and the float first/last layers where the QAT config left
  * them float. A batch runs layer by layer, each layer split over {@link org.jqat.core.Threads}.
  * See {@code docs/qat.md} ("Integer inference").

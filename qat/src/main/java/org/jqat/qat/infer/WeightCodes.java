@@ -59,6 +59,21 @@ public record WeightCodes(int rows, int cols, int bits, int codeMin, boolean pac
         return m;
     }
 
+    /** The largest Σ_k |code[r][k]| over the rows: it bounds every partial sum of a row's products ({@link Accumulation}). */
+    public long maxRowAbsSum() {
+        long m = 0;
+        byte[] row = new byte[cols];
+        for (int r = 0; r < rows; r++) {
+            rowsScalar(r, 1, row);
+            long sum = 0;
+            for (byte v : row) {
+                sum += Math.abs(v);
+            }
+            m = Math.max(m, sum);
+        }
+        return m;
+    }
+
     /** Bytes the codes take in memory. */
     public int bytes() {
         return data.length;

@@ -10,28 +10,31 @@ import java.util.Map;
  * so a step can write its output while it still reads an input of the same role (the residual
  * stream). Steps write every element they hand on, so stale contents are never read. Arrays never
  * leave {@link IntModel}: logits are copied into a new tensor. It also keeps each layer's weights
- * widened to 16 bits (2 bytes a weight), so packed weights are unpacked once per thread, not per call.
+ * widened to 16 bits (2 bytes a weight; floats, 4 bytes, for layers in float lanes), so packed weights are unpacked once per thread, not per call.
  */
 final class Workspace {
     private final Map<String, Object[]> slots = new HashMap<>();
-    private final Map<Constant, short[]> constants = new HashMap<>();
+    private final Map<Constant, Object> constants = new HashMap<>();
 
-    /** A constant's key: its owner (compared by identity) and the variant of it (a layer's weight layout). */
-    private record Constant(Object owner, int variant) {
+    /** A constant's key: its owner (compared by identity), the variant of it (a layer's weight layout) and its type. */
+    private record Constant(Object owner, int variant, Class<?> type) {
         @Override
         public boolean equals(Object o) {
-            return o instanceof Constant c && c.owner == owner && c.variant == variant;
+            return o instanceof Constant c && c.owner == owner && c.variant == variant && c.type == type;
         }
 
         @Override
         public int hashCode() {
-            return System.identityHashCode(owner) * 31 + variant;
+            return (System.identityHashCode(owner) * 31 + variant) * 31 + type.hashCode();
         }
     }
 
-    /** A constant derived from {@code owner} (a layer's widened weights in one layout), computed on this thread's first call. */
-    short[] constant(Object owner, int variant, java.util.function.Supplier<short[]> make) {
-        return constants.computeIfAbsent(new Constant(owner, variant), k -> make.get());
+    /**
+     * A constant derived from {@code owner} (a layer's widened weights in one layout, as
+     * {@code type}), computed on this thread's first call.
+     */
+    <T> T constant(Object owner, int variant, Class<T> type, java.util.function.Supplier<T> make) {
+        return type.cast(constants.computeIfAbsent(new Constant(owner, variant, type), k -> make.get()));
     }
 
     /**

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
@@ -352,21 +353,31 @@ class IntConvTest {
         assertEquals(120, w4a4.maxProduct());
         assertEquals(273, w4a4.chunk());
         assertEquals(5461, Accumulation.of(-2, 1, 0, 3).chunk());
-        // 8-bit codes: one product fits 16 bits, a sum of two may not: int32
-        assertFalse(Accumulation.of(-128, 127, 0, 255).shortLanes());
-        assertFalse(Accumulation.of(-128, 127, -128, 127).shortLanes());
-        // the threshold: 63·65 = 4095 leaves chunks of 8 taps, 64·64 = 4096 only 7
-        assertEquals(Accumulation.MIN_CHUNK, Accumulation.of(-63, 63, 0, 65).chunk());
-        assertFalse(Accumulation.of(-64, 64, 0, 64).shortLanes());
-        // a layer's own weights decide: 4-bit weights take 16-bit lanes, 8-bit weights at full range int32
+        // 8-bit codes: one product fits 16 bits, a sum of two may not: float lanes, in spans of
+        // ⌊2^24 / P⌋ taps when nothing is known of the rows, whole rows when their sums allow
+        Accumulation w8a8 = Accumulation.of(-128, 127, 0, 255);
+        assertFalse(w8a8.shortLanes());
+        assertTrue(w8a8.floatLanes());
+        assertEquals((1 << 24) / (128 * 255), w8a8.floatSpan());
+        assertEquals((1 << 24) / (128 * 128), Accumulation.of(-128, 127, -128, 127).floatSpan());
+        assertEquals(Integer.MAX_VALUE, Accumulation.of(-128, 127, 0, 255, (1 << 24) / 255).floatSpan());
+        assertEquals(514, Accumulation.of(-128, 127, 0, 255, (1 << 24) / 255 + 1).floatSpan());
+        // the threshold: 45·45 = 2025 leaves 16-bit chunks of 16 taps, 46·45 = 2070 only 15
+        assertEquals(Accumulation.SHORT_OVER_FLOAT, Accumulation.of(-45, 45, 0, 45).chunk());
+        assertFalse(Accumulation.of(-46, 46, 0, 45).shortLanes());
+        assertTrue(Accumulation.of(-46, 46, 0, 45).floatLanes());
+        assertThrows(IllegalArgumentException.class, () -> Accumulation.of(-5000, 5000, 0, 5000));
+        // a layer's own weights decide: 4-bit weights take 16-bit lanes, 8-bit weights at full range float lanes
         int[] u = new int[4 * 9];
         Arrays.fill(u, 0);
         WeightCodes w4 = new WeightCodes(4, 9, 4, -8, true, BitPacking.pack(u, 4)); // every code −8
         assertTrue(conv(w4, 1, 3, 1, 1, 0, 15, true).accumulation.shortLanes());
         byte[] b = new byte[4 * 9];
         b[5] = -128;
-        assertFalse(conv(new WeightCodes(4, 9, 8, -128, false, b), 1, 3, 1, 1, 0, 255, true).accumulation.shortLanes());
-        b[5] = 16; // small 8-bit weights: 16·255 = 4080, chunks of 8
+        Accumulation full = conv(new WeightCodes(4, 9, 8, -128, false, b), 1, 3, 1, 1, 0, 255, true).accumulation;
+        assertTrue(full.floatLanes());
+        assertEquals(Integer.MAX_VALUE, full.floatSpan(), "a row sum of 128 bounds every partial sum by 128·255");
+        b[5] = 8; // small 8-bit weights: 8·255 = 2040, chunks of 16
         assertTrue(conv(new WeightCodes(4, 9, 8, -128, false, b), 1, 3, 1, 1, 0, 255, true).accumulation.shortLanes());
     }
 
@@ -393,8 +404,41 @@ class IntConvTest {
         assertArrayEquals(expected, got, "chunk " + acc.chunk());
         ConvKernel.tileShort(block(w, 0, k, acc.chunk() + 1), 0, k, src, off, 0, acc.chunk() + 1, got);
         assertNotEquals(expected[0], got[0], "a chunk past the bound overflows 16 bits");
-        ConvKernel.tileInt(block(w, 0, k, k), 0, k, src, off, 0, got);
-        assertArrayEquals(expected, got, "int32 path");
+    }
+
+    /** Every product at the 8-bit bound and of one sign: float lanes exact in the proven spans, wrong in spans one tap longer. */
+    @Test
+    void floatTileIsExactAtTheBoundAndNotBeyond() {
+        int tile = ConvKernel.tile();
+        int rows = ConvKernel.ROWS;
+        int k = 1100;
+        Accumulation acc = Accumulation.of(-128, 127, 0, 255);
+        int span = acc.floatSpan();
+        assertEquals(514, span);
+        // odd products (−127·255): past 2^24 a float sum cannot hold an odd integer
+        short[] w = new short[rows * k];
+        Arrays.fill(w, (short) -127);
+        short[] src = new short[k + tile + 8];
+        Arrays.fill(src, (short) 255);
+        int[] off = new int[k];
+        for (int t = 0; t < k; t++) {
+            off[t] = t % 8;
+        }
+        int[] expected = new int[rows * tile];
+        int[] got = new int[rows * tile];
+        ConvKernel.tileScalar(w, 0, k, src, off, 0, tile, expected);
+        ConvKernel.tileFloat(floats(block(w, 0, k, span)), 0, k, src, off, 0, span, tile, got);
+        assertArrayEquals(expected, got, "span " + span);
+        ConvKernel.tileFloat(floats(block(w, 0, k, 2 * span)), 0, k, src, off, 0, 2 * span, tile, got);
+        assertNotEquals(expected[0], got[0], "a span past the bound rounds in float");
+    }
+
+    private static float[] floats(short[] w) {
+        float[] f = new float[w.length];
+        for (int i = 0; i < w.length; i++) {
+            f[i] = w[i];
+        }
+        return f;
     }
 
     /** The paired tile (two positions a lane) against the scalar tile over its 2T positions, at its chunk bound and one past it. */
@@ -497,8 +541,24 @@ class IntConvTest {
             // a short chunk: several spans, each with its own rows' stride
             ConvKernel.tileShort(block(w, row0, k, 8), 0, k, src, off, o0, 8, a);
             assertArrayEquals(e, a, "16-bit in chunks of 8, k " + k);
-            ConvKernel.tileInt(block(w, row0, k, k), 0, k, src, off, o0, a);
-            assertArrayEquals(e, a, "int32, k " + k);
+            ConvKernel.tileFloat(floats(block(w, row0, k, k)), 0, k, src, off, o0, k, tile, a);
+            assertArrayEquals(e, a, "float, k " + k);
+            // spans shorter than k: each span converted and added
+            int span = 1 + rnd.nextInt(k);
+            ConvKernel.tileFloat(floats(block(w, row0, k, span)), 0, k, src, off, o0, span, tile, a);
+            assertArrayEquals(e, a, "float in spans of " + span + ", k " + k);
+            // fewer positions wanted: the passes that hold them are computed, the others left alone
+            int count = 1 + rnd.nextInt(tile);
+            int pass = ConvKernel.floatPass();
+            int[] partial = new int[rows * tile];
+            Arrays.fill(partial, 12345);
+            ConvKernel.tileFloat(floats(block(w, row0, k, span)), 0, k, src, off, o0, span, count, partial);
+            int computed = Math.min(tile, (count + pass - 1) / pass * pass);
+            for (int r = 0; r < rows; r++) {
+                for (int j = 0; j < tile; j++) {
+                    assertEquals(j < computed ? e[r * tile + j] : 12345, partial[r * tile + j], "count " + count + ", row " + r + ", position " + j);
+                }
+            }
         }
     }
 }
