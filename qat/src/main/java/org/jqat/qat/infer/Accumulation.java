@@ -15,11 +15,17 @@ package org.jqat.qat.infer;
  *
  * <p>{@code wMax} is the largest |code| the layer's weights actually hold (fixed at load time),
  * {@code aMax} the largest |code| its input grid allows. W4A4 (weights in [−8, 7], unsigned
- * activations [0, 15]): P ≤ 120, L ≥ 273, so a 3×3×64 layer (K = 576) widens three times. W2A2
- * ([−2, 1] × [0, 3]): P ≤ 6, L ≥ 5461, one widening per tile. W8A8 ([−128, 127] × [0, 255]):
- * P up to 32640, L = 1: a product fits but no sum of two does, and such a layer takes float lanes
- * (below).
+ * activations [0, 15]): P ≤ 120, L ≥ 273. W2A2 ([−2, 1] × [0, 3]): P ≤ 6, L ≥ 5461. W8A8
+ * ([−128, 127] × [0, 255]): P up to 32640, L = 1: a product fits but no sum of two does.
  *
+ * <p>The tighter proof, from the weights a layer holds ({@link #of(WeightCodes, int, int)}). With
+ * 0 among the input codes, a window T of one row's taps sums {@code Σ_{t∈T} w_t·a_t} within
+ * {@code [S_min, S_max]}, {@code S_max = Σ_{t∈T} max(w_t·aMin, w_t·aMax)} and S_min likewise with min;
+ * each term of S_max is ≥ 0 and each of S_min ≤ 0 (a product with a = 0 is 0), so every partial sum
+ * of the window, in any order, lies in the same range. A span is exact in 16-bit lanes when that
+ * range fits {@code [−32768, 32767]} for every row and every window the kernel takes (the taps cut
+ * at multiples of the span). Rows balance positive and negative weights, so this admits much longer
+ * spans than L: a trained W4A4 ResNet-20's 3×3×64 layers (K = 576) take one span, not three.
  *
  * <p>Two positions per lane ({@link #pairs()}). When products are tiny (W2A2: P ≤ 6) one 16-bit
  * lane carries two input codes, {@code a + 256·b} (positions j and j + T of a tile), and one
@@ -27,7 +33,10 @@ package org.jqat.qat.infer;
  * {@code L2 = ⌊127 / P⌋} such terms holds {@code S = S_a + 256·S_b} modulo 2^16 with
  * {@code |S_a|, |S_b| ≤ L2·P ≤ 127}; so the low byte read as signed is exactly {@code S_a}, and
  * {@code (S − S_a) >> 8} (arithmetic, 16 bits) exactly {@code S_b}. Both are then added to int32
- * accumulators. Each multiply does two multiply-adds; W2A2 gets L2 = 21 taps between splits.
+ * accumulators. Each multiply does two multiply-adds; W2A2 gets L2 = 21 taps between splits by
+ * this bound, and longer spans by the row sums (windows whose S_a, S_b range fits [−128, 127]).
+ * The split sums of consecutive pair chunks are added in 16 bits for up to L taps ({@link #anyWindow}:
+ * the product bound, which holds for any window) before they are widened.
  *
  * <p>Exact in float lanes ({@link #floatLanes()}). A float holds every integer of magnitude up to
  * 2^24 exactly, and a product of two codes (|w·a| ≤ 2^15) is such an integer; so a float lane that
@@ -47,14 +56,16 @@ package org.jqat.qat.infer;
  * float spans are at least 512 taps long.
  *
  * @param maxProduct P, the largest |product| the code ranges allow
- * @param chunk      L, the terms a 16-bit lane may add before widening; 0 when the layer does not
- *                   take 16-bit lanes
- * @param pairChunk  L2, the terms a lane holding two positions may add before it is split; 0 when
- *                   products are too large for pairs to pay
+ * @param chunk      the span of taps a 16-bit lane adds before widening (windows cut at its
+ *                   multiples); 0 when the layer does not take 16-bit lanes
+ * @param pairChunk  the span of taps a lane holding two positions adds before it is split; 0 when
+ *                   pairs do not pay
+ * @param anyWindow  L, the terms a 16-bit lane may add in any window (the product bound)
  * @param floatSpan  the terms a float lane may add before it is converted to int32
- *                   ({@link Integer#MAX_VALUE}: a whole row); 0 when the layer does not take float lanes
+ *                   ({@link Integer#MAX_VALUE}: a whole row); float lanes serve a layer that takes
+ *                   neither 16-bit form
  */
-record Accumulation(int maxProduct, int chunk, int pairChunk, int floatSpan) {
+record Accumulation(int maxProduct, int chunk, int pairChunk, int anyWindow, int floatSpan) {
     /** The 16-bit chunk from which 16-bit lanes beat float lanes (99–110 against 95–101 G/s at 16 taps). */
     static final int SHORT_OVER_FLOAT = 16;
 
@@ -88,7 +99,64 @@ record Accumulation(int maxProduct, int chunk, int pairChunk, int floatSpan) {
         int aAbs = Math.max(Math.abs(aMin), Math.abs(aMax));
         long f = p == 0 || maxRowAbsSum <= FLOAT_EXACT / Math.max(1, aAbs) ? Integer.MAX_VALUE : FLOAT_EXACT / p;
         int pair = l2 >= MIN_PAIR_CHUNK ? (int) l2 : 0;
-        return l >= SHORT_OVER_FLOAT ? new Accumulation((int) p, (int) l, pair, 0) : new Accumulation((int) p, 0, 0, (int) f);
+        return new Accumulation((int) p, l >= SHORT_OVER_FLOAT ? (int) l : 0, pair, (int) l, (int) f);
+    }
+
+    /**
+     * The accumulation for a layer's own weights over input codes in [aMin, aMax]: 16-bit spans
+     * (and pair spans) proved from each row's sums (the tighter proof in the class comment), float
+     * spans from the rows' code magnitudes.
+     */
+    static Accumulation of(WeightCodes weights, int aMin, int aMax) {
+        int m = weights.maxAbs();
+        Accumulation bound = of(-m, m, aMin, aMax, weights.maxRowAbsSum());
+        if (aMin > 0 || aMax < 0) {
+            return bound; // the window argument needs a zero input code
+        }
+        int k = weights.cols();
+        byte[] codes = new byte[weights.rows() * k];
+        weights.rowsScalar(0, weights.rows(), codes);
+        int pair = longestSpan(codes, k, aMin, aMax, Byte.MIN_VALUE, Byte.MAX_VALUE, MIN_PAIR_CHUNK, bound.pairChunk());
+        int span = longestSpan(codes, k, aMin, aMax, Short.MIN_VALUE, Short.MAX_VALUE, SHORT_OVER_FLOAT, bound.chunk());
+        // spans past the row are the whole row
+        return new Accumulation(bound.maxProduct(), Math.min(span, k), Math.min(pair, k), bound.anyWindow(), bound.floatSpan());
+    }
+
+    /**
+     * The longest span {@code ⌈k/s⌉} (s = 1, 2, ...) of at least {@code least} taps whose windows
+     * keep every row's sums within [lo, hi]; {@code known} (a span already proved, or 0) when none
+     * is longer; 0 when that is shorter than {@code least}.
+     */
+    private static int longestSpan(byte[] codes, int k, int aMin, int aMax, int lo, int hi, int least, int known) {
+        for (int s = 1; ; s++) {
+            int span = (k + s - 1) / s;
+            if (span <= known || span < least) {
+                return known >= least ? known : 0;
+            }
+            if (windowsFit(codes, k, span, aMin, aMax, lo, hi)) {
+                return span;
+            }
+        }
+    }
+
+    /** Whether every row's windows of {@code span} taps (cut at its multiples) sum within [lo, hi] for any inputs in [aMin, aMax]. */
+    static boolean windowsFit(byte[] codes, int k, int span, int aMin, int aMax, int lo, int hi) {
+        for (int row = 0; row < codes.length; row += k) {
+            for (int t0 = 0; t0 < k; t0 += span) {
+                long max = 0;
+                long min = 0;
+                for (int t = t0; t < Math.min(k, t0 + span); t++) {
+                    long x = (long) codes[row + t] * aMin;
+                    long y = (long) codes[row + t] * aMax;
+                    max += Math.max(x, y);
+                    min += Math.min(x, y);
+                }
+                if (max > hi || min < lo) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /**
@@ -107,9 +175,9 @@ record Accumulation(int maxProduct, int chunk, int pairChunk, int floatSpan) {
         return chunk > 0;
     }
 
-    /** Whether the layer accumulates in float lanes (it does when not in 16-bit lanes). */
+    /** Whether the layer takes float lanes (when it takes neither 16-bit form; also where a call's grid is too small for pairs). */
     boolean floatLanes() {
-        return floatSpan > 0;
+        return !shortLanes() && !pairs();
     }
 
     String describe() {

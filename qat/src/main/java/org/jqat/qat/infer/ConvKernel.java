@@ -78,7 +78,8 @@ final class ConvKernel {
     }
 
     /**
-     * 16-bit lanes, widened to int32 every {@code chunk} taps (exact when chunk·max|w·a| ≤ 32767);
+     * 16-bit lanes, widened to int32 every {@code chunk} taps (exact when each window's sums stay
+     * within 16 bits: {@link Accumulation});
      * the block's weights at {@code w[block ..]} in span-major order with spans of {@code chunk}.
      */
     static void tileShort(short[] w, int block, int k, short[] src, int[] off, int o0, int chunk, int[] acc) {
@@ -93,12 +94,13 @@ final class ConvKernel {
     /**
      * Two positions per 16-bit lane ({@link Accumulation#pairs()}): {@code packed} from
      * {@link #pair}, so lane j of a tile holds positions j and j + T; the tile covers 2T positions,
-     * {@code acc[r·2T + j]} for j < 2T. Split every {@code pairChunk} taps (exact when
-     * pairChunk·max|w·a| ≤ 127). The block's weights at {@code w[block ..]}, span-major with
-     * spans of {@code pairChunk}.
+     * {@code acc[r·2T + j]} for j < 2T. Split every {@code pairChunk} taps (exact when each
+     * window's two sums stay within [−128, 127]: {@link Accumulation}); the split sums are widened
+     * every {@code anyWindow} taps or fewer (exact when any window of that many taps sums within
+     * 16 bits). The block's weights at {@code w[block ..]}, span-major with spans of {@code pairChunk}.
      */
-    static void tilePairs(short[] w, int block, int k, short[] packed, int[] off, int o0, int pairChunk, int chunk, int[] acc, short[] part) {
-        Simd.tilePairs(w, block, k, packed, off, o0, pairChunk, chunk, acc, part);
+    static void tilePairs(short[] w, int block, int k, short[] packed, int[] off, int o0, int pairChunk, int anyWindow, int[] acc, short[] part) {
+        Simd.tilePairs(w, block, k, packed, off, o0, pairChunk, anyWindow, acc, part);
     }
 
     /** Scalar twin of {@link #pair}. */
@@ -329,10 +331,10 @@ final class ConvKernel {
             }
         }
 
-        static void tilePairs(short[] w, int block, int k, short[] packed, int[] off, int o0, int pairChunk, int chunk, int[] acc, short[] part) {
+        static void tilePairs(short[] w, int block, int k, short[] packed, int[] off, int o0, int pairChunk, int anyWindow, int[] acc, short[] part) {
             // split sums stay in 16 bits (part[R·T ..], R·2T of them) for as many pair chunks as
             // the 16-bit bound allows, then widen: a split costs half of one that widens
-            int group = Math.max(1, chunk / pairChunk) * pairChunk;
+            int group = Math.max(1, anyWindow / pairChunk) * pairChunk;
             for (int g0 = 0; g0 < k; g0 += group) {
                 int g1 = Math.min(k, g0 + group);
                 for (int t0 = g0; t0 < g1; t0 += pairChunk) {

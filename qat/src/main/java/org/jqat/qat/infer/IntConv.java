@@ -85,7 +85,7 @@ final class IntConv {
         this.stride = stride;
         this.padding = padding;
         this.simd = simd;
-        this.accumulation = Accumulation.of(-weights.maxAbs(), weights.maxAbs(), inMin, inMax, weights.maxRowAbsSum());
+        this.accumulation = Accumulation.of(weights, inMin, inMax);
         if ((long) accumulation.maxProduct() * weights.cols() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("integer inference: " + name + " sums " + weights.cols() + " products up to "
                     + accumulation.maxProduct() + ", which can overflow int32");
@@ -262,7 +262,7 @@ final class IntConv {
         int span = pairs ? accumulation.pairChunk()
                 : accumulation.shortLanes() ? accumulation.chunk()
                 : Math.min(k, accumulation.floatSpan());
-        boolean floats = accumulation.floatLanes();
+        boolean floats = !pairs && !accumulation.shortLanes();
         short[] w = floats ? null : workspace == null ? shortWeights(span) : workspace.constant(this, span, short[].class, () -> shortWeights(span));
         float[] wf = !floats ? null : workspace == null ? floatWeights(span) : workspace.constant(this, span, float[].class, () -> floatWeights(span));
         // parts worth handing to another thread: a helper's wake-up costs tens of microseconds
@@ -311,7 +311,7 @@ final class IntConv {
                 for (int b = b0; b < b1; b++) {
                     int block = b * rows * k;
                     if (pairs) {
-                        ConvKernel.tilePairs(w, block, k, src, off, at, accumulation.pairChunk(), accumulation.chunk(), acc, partial);
+                        ConvKernel.tilePairs(w, block, k, src, off, at, accumulation.pairChunk(), accumulation.anyWindow(), acc, partial);
                     } else if (accumulation.shortLanes()) {
                         ConvKernel.tileShort(w, block, k, src, off, at, accumulation.chunk(), acc, partial);
                     } else {

@@ -441,6 +441,57 @@ class IntConvTest {
         return f;
     }
 
+    /**
+     * The row-sum bound at its edge: a row whose positive weights can reach 32,760 and negative
+     * ones −32,760 takes the whole row as one 16-bit span (the product bound allows 273 taps) and
+     * stays exact on the inputs that reach either end; one more positive tap and the layer gets
+     * shorter spans, and the whole row in one span would overflow.
+     */
+    @Test
+    void rowSumsProveLongerSpansExactlyAtTheirEdge() {
+        int tile = ConvKernel.tile();
+        int rows = ConvKernel.ROWS;
+        int k = 600;
+        for (int positives : new int[] {312, 313}) {
+            byte[] codes = new byte[rows * k];
+            for (int r = 0; r < rows; r++) {
+                for (int t = 0; t < k; t++) {
+                    codes[r * k + t] = (byte) (t < positives ? 7 : t < 312 + 273 ? -8 : 0);
+                }
+            }
+            Accumulation acc = Accumulation.of(new WeightCodes(rows, k, 8, -128, false, codes), 0, 15);
+            assertEquals(273, Accumulation.of(-8, 8, 0, 15).anyWindow());
+            if (positives == 312) {
+                assertEquals(k, acc.chunk(), "whole rows");
+            } else {
+                assertTrue(acc.chunk() < k && acc.chunk() >= 273, "span " + acc.chunk());
+            }
+            short[] w = new short[rows * k];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = codes[i];
+            }
+            // input 15 where the weight is positive, 0 elsewhere: the largest sum the row allows
+            short[] src = new short[k + tile];
+            for (int t = 0; t < k; t++) {
+                src[t] = (short) (t < positives ? 15 : 0);
+            }
+            int[] off = new int[k];
+            for (int t = 0; t < k; t++) {
+                off[t] = t;
+            }
+            int[] expected = new int[rows * tile];
+            int[] got = new int[rows * tile];
+            ConvKernel.tileScalar(w, 0, k, src, off, 0, 1, expected);
+            assertEquals(105 * positives, expected[0]);
+            ConvKernel.tileShort(block(w, 0, k, acc.chunk()), 0, k, src, off, 0, acc.chunk(), got);
+            assertEquals(expected[0], got[0], positives + " positive taps, span " + acc.chunk());
+            if (positives == 313) {
+                ConvKernel.tileShort(block(w, 0, k, k), 0, k, src, off, 0, k, got);
+                assertNotEquals(expected[0], got[0], "one span of the whole row overflows 16 bits");
+            }
+        }
+    }
+
     /** The paired tile (two positions a lane) against the scalar tile over its 2T positions, at its chunk bound and one past it. */
     @Test
     void pairedTileIsExactAtTheBoundAndNotBeyond() {
@@ -463,9 +514,9 @@ class IntConvTest {
         short[] packed = src.clone();
         ConvKernel.pair(packed, packed.length - tile);
         int[] got = new int[rows * 2 * tile];
-        ConvKernel.tilePairs(block(w, 0, k, acc.pairChunk()), 0, k, packed, off, 0, acc.pairChunk(), acc.chunk(), got, new short[3 * rows * tile]);
+        ConvKernel.tilePairs(block(w, 0, k, acc.pairChunk()), 0, k, packed, off, 0, acc.pairChunk(), acc.anyWindow(), got, new short[3 * rows * tile]);
         assertArrayEquals(expected, got, "pair chunk " + acc.pairChunk());
-        ConvKernel.tilePairs(block(w, 0, k, acc.pairChunk() + 1), 0, k, packed, off, 0, acc.pairChunk() + 1, acc.chunk(), got,
+        ConvKernel.tilePairs(block(w, 0, k, acc.pairChunk() + 1), 0, k, packed, off, 0, acc.pairChunk() + 1, acc.anyWindow(), got,
                 new short[3 * rows * tile]);
         assertNotEquals(expected[0], got[0], "a pair chunk past the bound spills into the other position");
     }
@@ -503,7 +554,7 @@ class IntConvTest {
             ConvKernel.pairScalar(twin, twin.length - tile);
             assertArrayEquals(twin, packed, "pair");
             short[] b = block(w, row0, k, acc.pairChunk());
-            ConvKernel.tilePairs(b, 0, k, packed, off, o0, acc.pairChunk(), acc.chunk(), a, new short[3 * rows * tile]);
+            ConvKernel.tilePairs(b, 0, k, packed, off, o0, acc.pairChunk(), acc.anyWindow(), a, new short[3 * rows * tile]);
             assertArrayEquals(e, a, "pairs " + Arrays.toString(g) + ", k " + k);
             // widening every few pair chunks (a smaller 16-bit chunk is as exact) takes the multi-group path
             ConvKernel.tilePairs(b, 0, k, packed, off, o0, acc.pairChunk(), 2 * acc.pairChunk() + 1, a, new short[3 * rows * tile]);
