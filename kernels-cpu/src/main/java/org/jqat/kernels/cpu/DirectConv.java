@@ -140,6 +140,19 @@ final class DirectConv {
                 buildColumnPairs(x, xOff, dst, dstOff, q, bordersZero);
                 return;
             }
+            if (sh == 1 && sw == 1 && q == null && bordersZero && ph < hq && pw + w <= wq) {
+                // the common case (a stride-1 layer's planes, padding already there): only the rows
+                // of values, with none of the general loop's per-row bounds (a tenth of an inference
+                // pass was this loop)
+                for (int ci = 0; ci < s.cInPerGroup(); ci++) {
+                    int src = xOff + ci * h * w;
+                    int d = dstOff + ci * planeSize + ph * wq + pw;
+                    for (int r = 0; r < h; r++, src += w, d += wq) {
+                        ElementwiseKernels.copyRow(x, src, dst, d, w);
+                    }
+                }
+                return;
+            }
             int d = dstOff;
             for (int ci = 0; ci < s.cInPerGroup(); ci++) {
                 int src = xOff + ci * h * w;
