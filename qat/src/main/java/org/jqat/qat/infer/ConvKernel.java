@@ -21,8 +21,8 @@ import jdk.incubator.vector.VectorSpecies;
  * full speed. With rows K apart and the loop over a sub-range of the taps (or over all K taps
  * given as a separate bound), the same 16-bit tile ran at 140–148 against 182–189 G
  * multiply-adds/s on one Zen 5 core, in every JVM; presumably the weight loads' bounds checks
- * stay in the loop (not verified in the machine code). With one span of K taps (a float tile
- * whose rows are exact whole) the block is row-major.
+ * stay in the loop (not verified in the machine code). With one span of K taps (a whole row) the
+ * block is row-major.
  *
  * <p>{@code src} holds input codes as shorts and {@code off[t]} says where tap {@code t} of the
  * first position reads, so one kernel serves both lowerings of {@link IntConv}: padded code
@@ -33,8 +33,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>{@link #tileShort} multiplies and adds in 16-bit lanes (twice the lanes of int32 or
  * FP32) for {@code chunk} taps at a time, then widens to int32: exact by {@link Accumulation}'s
  * bound. {@link #tileFloat} multiplies and adds in float lanes, exact while partial sums stay
- * within 2^24 (8-bit codes, where 16-bit lanes would widen every tap). {@link #tileScalar} is the
- * twin both are tested against.
+ * within 2^24 (for layers whose 16-bit spans would be short: 8-bit codes). {@link #tileScalar} is
+ * the twin both are tested against.
  */
 final class ConvKernel {
     /** Output channels per tile: four rows share each activation load. */
@@ -395,8 +395,8 @@ final class ConvKernel {
             int end = Math.min(TILE, count);
             for (int t0 = 0; t0 < k; t0 += span) {
                 int len = Math.min(span, k - t0);
-                // 4 float vectors per row cover half a tile's positions (a pass): at batch 1 an 8×8
-                // image's grid (72 positions) needs one pass of two
+                // 4 float vectors per row cover half a tile's positions (a pass): at batch 1 a 16×16
+                // image's grid (16·17 positions) ends 16 positions into its last tile, one pass of two
                 for (int h = 0; h < end; h += 4 * FS.length()) {
                     floatSpan(w, block + ROWS * t0, len, src, off, t0, o0 + h, acc, h, t0 == 0);
                 }
