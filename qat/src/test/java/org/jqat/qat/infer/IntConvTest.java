@@ -388,14 +388,9 @@ class IntConvTest {
         int rows = ConvKernel.ROWS;
         int k = 600;
         Accumulation acc = Accumulation.of(-8, 7, 0, 15);
-        short[] w = new short[rows * k];
-        Arrays.fill(w, (short) -8);
-        short[] src = new short[k + tile + 8];
-        Arrays.fill(src, (short) 15);
-        int[] off = new int[k];
-        for (int t = 0; t < k; t++) {
-            off[t] = t % 8;
-        }
+        short[] w = filled(rows * k, -8);
+        short[] src = filled(k + tile + 8, 15);
+        int[] off = cyclic(k, 8);
         int[] expected = new int[rows * tile];
         int[] got = new int[rows * tile];
         ConvKernel.tileScalar(w, 0, k, src, off, 0, tile, expected);
@@ -406,7 +401,7 @@ class IntConvTest {
         assertNotEquals(expected[0], got[0], "a chunk past the bound overflows 16 bits");
     }
 
-    /** Every product at the 8-bit bound and of one sign: float lanes exact in the proven spans, wrong in spans one tap longer. */
+    /** Products near the 8-bit bound, all of one sign: float lanes exact in the proven spans, wrong in spans twice as long. */
     @Test
     void floatTileIsExactAtTheBoundAndNotBeyond() {
         int tile = ConvKernel.tile();
@@ -416,14 +411,9 @@ class IntConvTest {
         int span = acc.floatSpan();
         assertEquals(514, span);
         // odd products (−127·255): past 2^24 a float sum cannot hold an odd integer
-        short[] w = new short[rows * k];
-        Arrays.fill(w, (short) -127);
-        short[] src = new short[k + tile + 8];
-        Arrays.fill(src, (short) 255);
-        int[] off = new int[k];
-        for (int t = 0; t < k; t++) {
-            off[t] = t % 8;
-        }
+        short[] w = filled(rows * k, -127);
+        short[] src = filled(k + tile + 8, 255);
+        int[] off = cyclic(k, 8);
         int[] expected = new int[rows * tile];
         int[] got = new int[rows * tile];
         ConvKernel.tileScalar(w, 0, k, src, off, 0, tile, expected);
@@ -431,6 +421,21 @@ class IntConvTest {
         assertArrayEquals(expected, got, "span " + span);
         ConvKernel.tileFloat(floats(block(w, 0, k, 2 * span)), 0, k, src, off, 0, 2 * span, tile, got);
         assertNotEquals(expected[0], got[0], "a span past the bound rounds in float");
+    }
+
+    private static short[] filled(int n, int value) {
+        short[] a = new short[n];
+        Arrays.fill(a, (short) value);
+        return a;
+    }
+
+    /** Tap t reads at offset t mod m. */
+    private static int[] cyclic(int k, int m) {
+        int[] off = new int[k];
+        for (int t = 0; t < k; t++) {
+            off[t] = t % m;
+        }
+        return off;
     }
 
     private static float[] floats(short[] w) {
@@ -500,14 +505,9 @@ class IntConvTest {
         int k = 300;
         Accumulation acc = Accumulation.of(-2, 1, 0, 3);
         assertEquals(21, acc.pairChunk());
-        short[] w = new short[rows * k];
-        Arrays.fill(w, (short) -2);
-        short[] src = new short[k + 3 * tile + 8];
-        Arrays.fill(src, (short) 3);
-        int[] off = new int[k];
-        for (int t = 0; t < k; t++) {
-            off[t] = t % 8;
-        }
+        short[] w = filled(rows * k, -2);
+        short[] src = filled(k + 3 * tile + 8, 3);
+        int[] off = cyclic(k, 8);
         int[] expected = new int[rows * 2 * tile];
         ConvKernel.tileScalar(w, 0, k, src, off, 0, 2 * tile, expected);
         assertEquals(-6 * k, expected[0]);
