@@ -140,7 +140,7 @@ final class DirectConv {
                 buildColumnPairs(x, xOff, dst, dstOff, q, bordersZero);
                 return;
             }
-            if (sh == 1 && sw == 1 && q == null && bordersZero && ph < hq && pw + w <= wq) {
+            if (sh == 1 && sw == 1 && bordersZero && ph < hq && pw + w <= wq) {
                 // the common case (a stride-1 layer's planes, padding already there): only the rows
                 // of values, with none of the general loop's per-row bounds (a tenth of an inference
                 // pass was this loop)
@@ -148,7 +148,11 @@ final class DirectConv {
                     int src = xOff + ci * h * w;
                     int d = dstOff + ci * planeSize + ph * wq + pw;
                     for (int r = 0; r < h; r++, src += w, d += wq) {
-                        ElementwiseKernels.copyRow(x, src, dst, d, w);
+                        if (q == null) {
+                            ElementwiseKernels.copyRow(x, src, dst, d, w);
+                        } else {
+                            FakeQuantKernels.quantizeRow(x, src, dst, d, w, q.step(), q.beta(), q.qmin(), q.qmax());
+                        }
                     }
                 }
                 return;
