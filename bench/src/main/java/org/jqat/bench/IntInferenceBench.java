@@ -23,10 +23,10 @@ import org.openjdk.jmh.annotations.*;
  * chunks of {@code IntModel.DEFAULT_CHUNK} images, each through the whole network on one thread
  * (batch 1: each layer split over the threads); every quantized conv a direct conv over 16-bit code
  * planes with requantization (and, in conv2 of each block, the residual add and ReLU) fused into
- * its tiles. W4A4 accumulates in 16-bit lanes (chunks of at least 273 taps between widenings),
- * W2A2 with two positions per 16-bit lane on large grids (21 taps between splits), both exact by
- * the bounds in {@code Accumulation}; W8A8 runs its convs in int32 lanes, since an 8-bit product
- * leaves no room for a 16-bit sum. Run with {@code -jvmArgsAppend -Djqat.threads=N} to fix the thread count;
+ * its tiles. W4A4 accumulates in 16-bit lanes (whole rows, or at least 273 taps, between
+ * widenings), W2A2 with two positions per 16-bit lane on large grids (tens of taps between
+ * splits), both exact by the bounds in {@code Accumulation}; W8A8 in 16-bit spans where its rows'
+ * window sums allow 16 taps or more, else in float lanes (exact below 2^24). Run with {@code -jvmArgsAppend -Djqat.threads=N} to fix the thread count;
  * {@code IntModel.describe()} lists each layer's arithmetic.
  */
 @State(Scope.Benchmark)

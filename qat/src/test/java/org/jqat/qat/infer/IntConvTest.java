@@ -83,11 +83,12 @@ class IntConvTest {
     void randomLayersMatchTheScalarTwin() {
         int[][] ranges = {{0, 15, 0}, {0, 3, 0}, {0, 255, 0}, {-8, 7, 0}, {-128, 127, 0}, {0, 15, 3}, {-2, 1, -1}};
         int shortLayers = 0;
-        int intLayers = 0;
+        int floatLayers = 0;
         int pairLayers = 0;
         for (int trial = 0; trial < 60; trial++) {
             int bits = new int[] {8, 4, 2, 1}[trial % 4];
-            // 8-bit weights at full range on 8-bit codes: the int32 path; everything else 16-bit lanes
+            // 8-bit weights at full range on 8-bit codes: mostly float lanes (16-bit spans where a row's
+            // window sums allow 16 taps); everything else 16-bit lanes
             int[] range = bits == 8 ? ranges[trial % 8 == 0 ? 2 : 4] : ranges[rnd.nextInt(ranges.length)];
             int k = new int[] {1, 3, 5}[rnd.nextInt(3)];
             int stride = 1 + rnd.nextInt(2);
@@ -110,7 +111,7 @@ class IntConvTest {
             if (simd.accumulation.shortLanes()) {
                 shortLayers++;
             } else {
-                intLayers++;
+                floatLayers++;
             }
             int oh = simd.outH(in);
             int ow = simd.outW(in);
@@ -142,8 +143,8 @@ class IntConvTest {
             scalar.forward(in, Epilogue.floats(m, corr, bias, outC, oh, ow, ef));
             assertArrayEquals(ef, af, tag + " float");
         }
-        assertTrue(shortLayers > 10 && intLayers > 10 && pairLayers > 0,
-                shortLayers + " 16-bit (" + pairLayers + " of them pairs) and " + intLayers + " int32 layers");
+        assertTrue(shortLayers > 10 && floatLayers > 10 && pairLayers > 0,
+                shortLayers + " 16-bit (" + pairLayers + " of them pairs) and " + floatLayers + " float layers");
     }
 
     /** Layers large enough for two positions a lane (W2A2-like codes, odd channels, stride 1 and 2, batch 1 split into channel groups). */
