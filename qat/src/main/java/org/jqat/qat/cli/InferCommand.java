@@ -55,6 +55,10 @@ final class InferCommand implements Callable<Integer> {
             + "how often the two agree on the top-1 class and their largest logit difference.")
     boolean compare;
 
+    @Option(names = "--layers", description = "First print each step of the integer model, one a line: a conv's weight bits and "
+            + "how it accumulates (int16 spans, int16 pairs, exact fp32), what it feeds.")
+    boolean layers;
+
     @Override
     public Integer call() {
         runtime.apply();
@@ -64,6 +68,9 @@ final class InferCommand implements Callable<Integer> {
         }
         Module template = ExportCommand.template(md, modelFile);
         IntModel m = IntModel.load(modelFile, template);
+        if (layers) {
+            m.describe().forEach(System.out::println);
+        }
         String ds = md.get("jqat.dataset");
         if (batchSize < 1 || limit < 0) {
             throw new IllegalArgumentException("--batch-size must be positive and --limit not negative, got " + batchSize + " and " + limit);

@@ -67,6 +67,9 @@ class ExportInferCommandTest {
         ImageIO.write(img, "png", png.toFile());
         String o = Console.stdoutOf(() -> assertEquals(0, Main.run("infer", model.toString(), "--image", png.toString())));
         assertTrue(o.matches("(?s).*one\\.png: class \\d \\(\\d\\).*"), o);
+        // --layers names each conv's arithmetic first
+        String layers = Console.stdoutOf(() -> assertEquals(0, Main.run("infer", model.toString(), "--image", png.toString(), "--layers")));
+        assertTrue(layers.matches("(?s)float conv1.*conv2: int conv W4 \\(int16 x\\d+\\).*fc1: int conv W4 .*one\\.png: class .*"), layers);
     }
 
     @Test
