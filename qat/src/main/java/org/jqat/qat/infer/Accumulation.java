@@ -108,14 +108,24 @@ record Accumulation(int maxProduct, int chunk, int pairChunk, int anyWindow, int
      * spans from the rows' code magnitudes.
      */
     static Accumulation of(WeightCodes weights, int aMin, int aMax) {
-        int m = weights.maxAbs();
-        Accumulation bound = of(-m, m, aMin, aMax, weights.maxRowAbsSum());
+        int k = weights.cols();
+        byte[] codes = new byte[weights.rows() * k];
+        weights.rowsScalar(0, weights.rows(), codes); // unpacked once: every bound below reads these
+        int maxAbs = 0;
+        long maxRowAbsSum = 0;
+        for (int row = 0; row < codes.length; row += k) {
+            long sum = 0;
+            for (int t = row; t < row + k; t++) {
+                int a = Math.abs(codes[t]);
+                maxAbs = Math.max(maxAbs, a);
+                sum += a;
+            }
+            maxRowAbsSum = Math.max(maxRowAbsSum, sum);
+        }
+        Accumulation bound = of(-maxAbs, maxAbs, aMin, aMax, maxRowAbsSum);
         if (aMin > 0 || aMax < 0) {
             return bound; // the window argument needs a zero input code
         }
-        int k = weights.cols();
-        byte[] codes = new byte[weights.rows() * k];
-        weights.rowsScalar(0, weights.rows(), codes);
         int pair = longestSpan(codes, k, aMin, aMax, Byte.MIN_VALUE, Byte.MAX_VALUE, MIN_PAIR_CHUNK, bound.pairChunk());
         int span = longestSpan(codes, k, aMin, aMax, Short.MIN_VALUE, Short.MAX_VALUE, SHORT_OVER_FLOAT, bound.chunk());
         // spans past the row are the whole row

@@ -46,34 +46,6 @@ public record WeightCodes(int rows, int cols, int bits, int codeMin, boolean pac
         return s;
     }
 
-    /** The largest |code| of the layer (the codes as held, not the grid: it bounds every product). */
-    public int maxAbs() {
-        int m = 0;
-        byte[] row = new byte[cols];
-        for (int r = 0; r < rows; r++) {
-            rowsScalar(r, 1, row);
-            for (byte v : row) {
-                m = Math.max(m, Math.abs(v));
-            }
-        }
-        return m;
-    }
-
-    /** The largest Σ_k |code[r][k]| over the rows: it bounds every partial sum of a row's products ({@link Accumulation}). */
-    public long maxRowAbsSum() {
-        long m = 0;
-        byte[] row = new byte[cols];
-        for (int r = 0; r < rows; r++) {
-            rowsScalar(r, 1, row);
-            long sum = 0;
-            for (byte v : row) {
-                sum += Math.abs(v);
-            }
-            m = Math.max(m, sum);
-        }
-        return m;
-    }
-
     /** Bytes the codes take in memory. */
     public int bytes() {
         return data.length;
