@@ -26,6 +26,7 @@ jqat_runs() {
   "$JAVA" "${JOPTS[@]}" -Djqat.threads=2 org.jqat.bench.SideBySide fakequant 2>/dev/null
   "$JAVA" "${JOPTS[@]}" -Djqat.threads=2 org.jqat.bench.SideBySide resnet 2>/dev/null
   "$JAVA" "${JOPTS[@]}" -Djqat.threads=2 org.jqat.bench.SideBySide infer 2>/dev/null
+  "$JAVA" "${JOPTS[@]}" -Djqat.threads=2 org.jqat.bench.SideBySide br 2>/dev/null
 }
 jqat_runs | grep '^RESULT' > "$out/jqat_runs"
 
@@ -83,3 +84,11 @@ while read -r _ name value unit version; do
     printf '%-40s %12s %12s %8s  %s\n' "$name" "-" "$value" "-" "$unit (torch $version)"
   fi
 done < "$out/perversion"
+# Block replacement's cost: its step's time over plain LSQ's, both through the QAT library (the best
+# of each over both jqat runs; jqat only).
+plain=$(awk '$2 == "resnet20_lsq4_module_step" { print $3 }' "$out/jqat")
+br=$(awk '$2 == "resnet20_lsq4_br_step" { print $3 }' "$out/jqat")
+if [[ -n "$plain" && -n "$br" ]]; then
+  printf '%-40s %12s %12s %8s  %s\n' resnet20_br_cost "$(awk -v p="$plain" -v b="$br" 'BEGIN { printf "%.2fx", p / b }')" - - \
+    "time of a block-replacement step over a plain LSQ step (target <= 1.6x)"
+fi

@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 import org.jqat.core.Autograd;
 import org.jqat.core.Functional;
 import org.jqat.core.Tensor;
@@ -43,6 +44,8 @@ public final class BlockReplacement implements Objective {
     private final List<Integer> branchPoints;
     /** The last step's loss terms, detached and kept past its TensorScope; read back only when asked. */
     private Map<String, Tensor> lastTerms = Map.of();
+    /** The step the next forward belongs to: picks the branch under {@link BrConfig.PerStep#ONE}. */
+    private long step;
 
     private BlockReplacement(Module lp, Module fp, BrConfig config) {
         this.lp = lp;
@@ -166,7 +169,8 @@ public final class BlockReplacement implements Objective {
                     ? "FP with LP " + names.get(i - 1)
                     : "LP " + span(names, 0, i) + " + FP " + span(names, i, n)));
         }
-        return "block replacement over " + names + ": " + String.join("; ", models);
+        return "block replacement over " + names + ": " + String.join("; ", models)
+                + (config.perStep() == BrConfig.PerStep.ONE && models.size() > 1 ? " (one per step, in turn)" : "");
     }
 
     private static String span(List<String> names, int from, int to) {
@@ -183,6 +187,27 @@ public final class BlockReplacement implements Objective {
         Map<String, Float> out = new LinkedHashMap<>();
         lastTerms.forEach((k, v) -> out.put(k, v.item()));
         return Collections.unmodifiableMap(out);
+    }
+
+    /** Follows the trainer's global step, so the branch turn of {@link BrConfig.PerStep#ONE} survives a resume. */
+    @Override
+    public void startStep(long globalStep) {
+        step = globalStep;
+    }
+
+    /**
+     * The branches (indices into {@link #branchPoints()}) that step {@code s} runs, in cut order:
+     * all of them, or under {@link BrConfig.PerStep#ONE} the one whose turn it is.
+     */
+    int[] branchesAt(long s) {
+        int m = config.beta() > 0 || config.gamma() > 0 ? branchPoints.size() : 0;
+        if (m == 0) {
+            return new int[0];
+        }
+        return switch (config.perStep()) {
+            case ALL -> IntStream.range(0, m).toArray();
+            case ONE -> new int[] {(int) Math.floorMod(s, (long) m)};
+        };
     }
 
     @Override
@@ -208,12 +233,15 @@ public final class BlockReplacement implements Objective {
             terms.put("kd_lp", kd);
             loss = loss.add(kd.mul(config.alpha()));
         }
-        // with β = γ = 0 no branch term counts: skip their forward and backward (distillation only)
-        int branches = config.beta() > 0 || config.gamma() > 0 ? branchPoints.size() : 0;
-        for (int k = 0; k < branches; k++) {
+        // With β = γ = 0 no branch term counts: none runs (distillation only). One per step stands
+        // for all m, so its weight is m times its share.
+        int m = branchPoints.size();
+        int[] run = branchesAt(step++);
+        double share = run.length == m ? 1 : (double) m / run.length;
+        for (int k : run) {
             int i = branchPoints.get(k);
             Tensor logits = branch(i, lpFeatures, fpFeatures);
-            float w = (float) config.branchWeight(k + 1, branchPoints.size());
+            float w = (float) (config.branchWeight(k + 1, m) * share);
             Tensor term = null;
             if (config.beta() > 0) {
                 Tensor kd = Functional.distillationLoss(logits, teacher, t);

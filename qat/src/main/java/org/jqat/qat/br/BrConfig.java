@@ -18,9 +18,10 @@ package org.jqat.qat.br;
  * @param gamma       weight of each branch's cross-entropy term
  * @param temperature distillation temperature T
  * @param branches    which of the mixed-precision models are trained
+ * @param perStep     whether a step runs all of them or one, in turn
  */
 public record BrConfig(Granularity granularity, Layout layout, Weighting weighting, float alpha, float beta,
-                       float gamma, float temperature, Branches branches) {
+                       float gamma, float temperature, Branches branches, PerStep perStep) {
 
     /** Where LP and FP models are cut into blocks. */
     public enum Granularity {
@@ -60,6 +61,19 @@ public record BrConfig(Granularity granularity, Layout layout, Weighting weighti
         ALL
     }
 
+    /** How many of the m trained mixed-precision models one training step runs. */
+    public enum PerStep {
+        /** All m: the loss as written above, every step. */
+        ALL,
+        /**
+         * One, in turn (step s runs the model k = s mod m, in cut order), its term weighted m·w_k
+         * instead of w_k: over any m consecutive steps each model runs once, so the mean of their
+         * losses is the loss as written (what ALL computes every step), at about 1/m of the
+         * branches' cost. The turn follows the trainer's global step, so a resumed run replays it.
+         */
+        ONE
+    }
+
     public BrConfig {
         if (!(alpha >= 0 && beta >= 0 && gamma >= 0)) {
             throw new IllegalArgumentException("loss weights must be non-negative: alpha=" + alpha + " beta=" + beta + " gamma=" + gamma);
@@ -67,8 +81,8 @@ public record BrConfig(Granularity granularity, Layout layout, Weighting weighti
         if (!(temperature > 0)) {
             throw new IllegalArgumentException("temperature must be positive, got " + temperature);
         }
-        if (granularity == null || layout == null || weighting == null || branches == null) {
-            throw new IllegalArgumentException("granularity, layout, weighting and branches must be set");
+        if (granularity == null || layout == null || weighting == null || branches == null || perStep == null) {
+            throw new IllegalArgumentException("granularity, layout, weighting, branches and perStep must be set");
         }
     }
 
@@ -78,31 +92,35 @@ public record BrConfig(Granularity granularity, Layout layout, Weighting weighti
      * docs/reproduction.md (the branches learn from the FP model's logits, not from the labels).
      */
     public static BrConfig defaults() {
-        return new BrConfig(Granularity.STAGE, Layout.PROGRESSIVE, Weighting.UNIFORM, 1f, 1f, 0f, 4f, Branches.MIXED);
+        return new BrConfig(Granularity.STAGE, Layout.PROGRESSIVE, Weighting.UNIFORM, 1f, 1f, 0f, 4f, Branches.MIXED, PerStep.ALL);
     }
 
     public BrConfig withGranularity(Granularity g) {
-        return new BrConfig(g, layout, weighting, alpha, beta, gamma, temperature, branches);
+        return new BrConfig(g, layout, weighting, alpha, beta, gamma, temperature, branches, perStep);
     }
 
     public BrConfig withLayout(Layout l) {
-        return new BrConfig(granularity, l, weighting, alpha, beta, gamma, temperature, branches);
+        return new BrConfig(granularity, l, weighting, alpha, beta, gamma, temperature, branches, perStep);
     }
 
     public BrConfig withWeighting(Weighting w) {
-        return new BrConfig(granularity, layout, w, alpha, beta, gamma, temperature, branches);
+        return new BrConfig(granularity, layout, w, alpha, beta, gamma, temperature, branches, perStep);
     }
 
     public BrConfig withLossWeights(float a, float b, float g) {
-        return new BrConfig(granularity, layout, weighting, a, b, g, temperature, branches);
+        return new BrConfig(granularity, layout, weighting, a, b, g, temperature, branches, perStep);
     }
 
     public BrConfig withTemperature(float t) {
-        return new BrConfig(granularity, layout, weighting, alpha, beta, gamma, t, branches);
+        return new BrConfig(granularity, layout, weighting, alpha, beta, gamma, t, branches, perStep);
     }
 
     public BrConfig withBranches(Branches b) {
-        return new BrConfig(granularity, layout, weighting, alpha, beta, gamma, temperature, b);
+        return new BrConfig(granularity, layout, weighting, alpha, beta, gamma, temperature, b, perStep);
+    }
+
+    public BrConfig withPerStep(PerStep p) {
+        return new BrConfig(granularity, layout, weighting, alpha, beta, gamma, temperature, branches, p);
     }
 
     /** The weight of the k-th (1-based) of the m branches trained. */

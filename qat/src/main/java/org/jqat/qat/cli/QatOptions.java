@@ -41,6 +41,11 @@ final class QatOptions {
                     + "or all cuts (default: ${DEFAULT-VALUE}).")
     String branches;
 
+    @Option(names = "--br-per-step", defaultValue = "all",
+            description = "Mixed-precision models run per step: all, or one in turn with its term weighted by their "
+                    + "number (the same loss on average over a turn, about 1/m of the m branches' cost) (default: ${DEFAULT-VALUE}).")
+    String perStep;
+
     @Option(names = "--alpha", defaultValue = "1", description = "Weight of KL(FP || LP) (default: ${DEFAULT-VALUE}).")
     float alpha;
 
@@ -84,7 +89,8 @@ final class QatOptions {
         return new BrConfig(parse(BrConfig.Granularity.class, granularity, "--br-granularity"),
                 parse(BrConfig.Layout.class, layout, "--br-layout"),
                 parse(BrConfig.Weighting.class, weighting, "--br-weighting"), alpha, beta, gammaCe, temperature,
-                parse(BrConfig.Branches.class, branches, "--br-branches"));
+                parse(BrConfig.Branches.class, branches, "--br-branches"),
+                parse(BrConfig.PerStep.class, perStep, "--br-per-step"));
     }
 
     private static <E extends Enum<E>> E parse(Class<E> type, String value, String option) {

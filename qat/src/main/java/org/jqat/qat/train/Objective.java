@@ -14,6 +14,13 @@ public interface Objective {
     Module model();
 
     /**
+     * Called by the {@link Trainer} before each step's forward with its global step (0-based,
+     * counted over epochs, the same after a resume), for objectives whose step depends on it.
+     */
+    default void startStep(long globalStep) {
+    }
+
+    /**
      * Runs the forward pass of images {@code [N, C, H, W]} with their {@code N} labels; the caller
      * (the trainer, or a loop of one's own) calls backward on the loss.
      */

@@ -318,6 +318,7 @@ public final class Trainer {
                 try (TensorScope stepScope = TensorScope.open()) {
                     Batch b = onDevice(hostBatch);
                     optimizer.zeroGrad();
+                    objective.startStep((long) epoch * total + step);
                     Objective.StepResult r = objective.forward(b);
                     float loss = r.loss().item(); // host round trip 1 of 2: the loss (and the divergence check)
                     if (!Float.isFinite(loss)) {

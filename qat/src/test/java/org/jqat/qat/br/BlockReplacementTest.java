@@ -171,6 +171,42 @@ class BlockReplacementTest {
         }
     }
 
+    /**
+     * One branch per step: the steps take the branches in turn, each term weighted m·w_k, so the
+     * mean loss over a turn is the loss that runs every branch each step.
+     */
+    @Test
+    void onePerStepTakesTheBranchesInTurnAndAveragesToTheFullLoss() {
+        CifarResNet fp = fpModel();
+        Module lp = lpModel(fp, QatMethod.LSQ);
+        BrConfig all = BrConfig.defaults().withWeighting(BrConfig.Weighting.HALVING).withLossWeights(0.7f, 1.3f, 0.6f);
+        Batch b = batch(4);
+        try (Autograd.NoGrad ignored = Autograd.noGrad()) {
+            lp.forward(b.images()); // initialise the LSQ steps first, so every pass below is the same function
+        }
+        double full = BlockReplacement.wrap(lp, fp, all).forward(b).loss().item();
+        BlockReplacement one = BlockReplacement.wrap(lp, fp, all.withPerStep(BrConfig.PerStep.ONE));
+        assertEquals(List.of(2, 3), one.branchPoints());
+        assertTrue(one.describe().endsWith("(one per step, in turn)"), one.describe());
+        double[] losses = new double[4];
+        List<List<String>> terms = new ArrayList<>();
+        one.startStep(10); // a resumed run: the turn follows the trainer's global step
+        for (int s = 0; s < losses.length; s++) {
+            losses[s] = one.forward(b).loss().item();
+            terms.add(List.copyOf(one.lastTerms().keySet()));
+        }
+        assertEquals(List.of("ce_lp", "kd_lp", "kd_m2", "ce_m2"), terms.get(0), "step 10: branch 10 mod 2 = 0, M2");
+        assertEquals(List.of("ce_lp", "kd_lp", "kd_m3", "ce_m3"), terms.get(1));
+        assertEquals(terms.get(0), terms.get(2));
+        assertEquals(losses[0], losses[2], 1e-6 * Math.abs(losses[0]));
+        assertNotEquals(losses[0], losses[1]);
+        assertEquals(full, (losses[0] + losses[1]) / 2, 1e-5 * Math.abs(full), "mean over a turn = every branch each step");
+        assertArrayEquals(new int[] {0, 1}, BlockReplacement.wrap(lp, fp, all).branchesAt(7));
+        assertArrayEquals(new int[] {1}, one.branchesAt(7));
+        assertArrayEquals(new int[0], BlockReplacement.wrap(lp, fp, all.withPerStep(BrConfig.PerStep.ONE)
+                .withLossWeights(1f, 0f, 0f)).branchesAt(3), "no branch term: no branch runs");
+    }
+
     @Test
     void wrapsEveryQuantizerAndBothLayouts() {
         for (QatMethod method : new QatMethod[] {QatMethod.LSQ, QatMethod.LSQ_PLUS, QatMethod.DOREFA_PACT}) {
@@ -247,6 +283,6 @@ class BlockReplacementTest {
                 () -> BlockReplacement.wrap(lp, fp, BrConfig.defaults().withGranularity(BrConfig.Granularity.BLOCK)));
         assertTrue(e.getMessage().contains("different blocks"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new BrConfig(BrConfig.Granularity.STAGE, BrConfig.Layout.PROGRESSIVE,
-                BrConfig.Weighting.UNIFORM, -1f, 1f, 1f, 4f, BrConfig.Branches.MIXED));
+                BrConfig.Weighting.UNIFORM, -1f, 1f, 1f, 4f, BrConfig.Branches.MIXED, BrConfig.PerStep.ALL));
     }
 }

@@ -296,6 +296,14 @@ class HostileInputTest {
     }
 
     @Test
+    void anUnknownBlockReplacementSettingIsNamed() {
+        String err = refused(2, "qat", "--br", "--br-per-step", "sometimes", "--teacher", tmp.resolve("t").toString(),
+                "--out", tmp.resolve("q").toString());
+        assertTrue(err.contains("--br-per-step") && err.contains("sometimes"), err);
+        assertTrue(Files.notExists(tmp.resolve("q")));
+    }
+
+    @Test
     void qatRefusesATeacherInsideItsOwnOutputDirectory() {
         Path teacher = tmp.resolve("run/last.safetensors");
         String err = refused(2, "qat", "--model", "mnist-cnn", "--dataset", "mnist", "--teacher", teacher.toString(),

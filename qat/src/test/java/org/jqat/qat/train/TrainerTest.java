@@ -150,6 +150,48 @@ class TrainerTest {
         assertArrayEquals(weights(a), weights(c), "resumed weights must equal the uninterrupted run's bit for bit");
     }
 
+    /** Objectives see the global step before each forward, the same numbers after a resume. */
+    @Test
+    void objectivesSeeTheGlobalStepAcrossAResume(@TempDir Path dir) {
+        List<Long> seen = new java.util.ArrayList<>();
+        java.util.function.Function<Module, Objective> recording = m -> new Objective() {
+            private final Supervised inner = new Supervised(m, 0);
+
+            @Override
+            public Module model() {
+                return m;
+            }
+
+            @Override
+            public void startStep(long globalStep) {
+                seen.add(globalStep);
+            }
+
+            @Override
+            public StepResult forward(Tensor images, int[] labels) {
+                return inner.forward(images, labels);
+            }
+        };
+        int perEpoch;
+        try (DataLoader tr = loader(true, 1); DataLoader te = loader(false, 1)) {
+            perEpoch = tr.batchesPerEpoch();
+            Trainer t = new Trainer(recording.apply(smallNet(5)), tr, te, config(dir, 2));
+            t.onStep(step -> {
+                if (step == perEpoch + 2) {
+                    throw new IllegalStateException("simulated kill");
+                }
+            });
+            assertThrows(IllegalStateException.class, t::fit);
+        }
+        assertEquals(java.util.stream.LongStream.range(0, perEpoch + 2).boxed().toList(), seen);
+        seen.clear();
+        try (DataLoader tr = loader(true, 1); DataLoader te = loader(false, 1)) {
+            new Trainer(recording.apply(smallNet(5)), tr, te, config(dir, 2)).fit();
+        }
+        assertEquals(java.util.stream.LongStream.range(perEpoch, 2L * perEpoch).boxed().toList(), seen,
+                "resumed from the end of epoch 1");
+    }
+
     @Test
     void aDivergingLossStopsWithTheStep(@TempDir Path dir) {
         Module model = smallNet(2);
