@@ -45,7 +45,7 @@ public final class Evaluation {
         } finally {
             model.train(wasTraining);
         }
-        return m;
+        return m.finish();
     }
 
     static Metrics evaluate(Module model, DataLoader loader, String label, ProgressBar progress) {
@@ -65,7 +65,7 @@ public final class Evaluation {
         } finally {
             model.train(wasTraining);
         }
-        return m;
+        return m.finish();
     }
 
     private static void score(Module model, Tensor images, int[] labels, Metrics m, String label, int batch, int total) {

@@ -2,13 +2,17 @@ package org.jqat.qat.train;
 
 import org.jqat.core.Tensor;
 
-/** Running loss and top-1 / top-5 accuracy over the batches of one pass. */
+/**
+ * Running loss and top-1 / top-5 accuracy over the batches of one pass, and its duration: from
+ * construction to {@link #finish()} (until then, to now).
+ */
 public final class Metrics {
     private double lossSum;
     private long top1;
     private long top5;
     private long count;
     private final long startNanos = System.nanoTime();
+    private long endNanos = -1;
 
     /** Adds one batch: its mean loss and its logits {@code [N, C]} against the labels. */
     public void add(float meanLoss, Tensor logits, int[] labels) {
@@ -55,8 +59,21 @@ public final class Metrics {
         return count == 0 ? Double.NaN : 100.0 * top5 / count;
     }
 
+    /**
+     * Ends the pass's clock: {@link #seconds()} and {@link #imagesPerSecond()} stop growing, so a
+     * training epoch's rate read after its evaluation and checkpoint still counts its batches only.
+     * Later calls change nothing.
+     */
+    public Metrics finish() {
+        if (endNanos < 0) {
+            endNanos = System.nanoTime();
+        }
+        return this;
+    }
+
+    /** Seconds from construction to {@link #finish()}, or to now while the pass runs. */
     public double seconds() {
-        return (System.nanoTime() - startNanos) / 1e9;
+        return ((endNanos < 0 ? System.nanoTime() : endNanos) - startNanos) / 1e9;
     }
 
     public double imagesPerSecond() {

@@ -346,7 +346,7 @@ public final class Trainer {
         if (!config.perIteration()) {
             scheduler.step();
         }
-        return m;
+        return m.finish(); // its rate is the batches', not the evaluation's or the checkpoint's that follow
     }
 
     /**

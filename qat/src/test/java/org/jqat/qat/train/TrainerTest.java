@@ -150,6 +150,72 @@ class TrainerTest {
         assertArrayEquals(weights(a), weights(c), "resumed weights must equal the uninterrupted run's bit for bit");
     }
 
+    /**
+     * An epoch's recorded rate counts its training batches only: evaluating a slow test set
+     * (0.4 s here) and committing the checkpoint come after its clock stops.
+     */
+    @Test
+    void theTrainingRateLeavesOutEvaluation(@TempDir Path dir) throws Exception {
+        Dataset slow = new Dataset() {
+            private final Dataset inner = stripes();
+
+            @Override
+            public int size() {
+                return 40;
+            }
+
+            @Override
+            public Example get(int index) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return inner.get(index);
+            }
+
+            @Override
+            public int[] imageShape() {
+                return inner.imageShape();
+            }
+
+            @Override
+            public int numClasses() {
+                return inner.numClasses();
+            }
+
+            @Override
+            public List<String> classNames() {
+                return inner.classNames();
+            }
+        };
+        long[] lastStep = new long[1];
+        long started = System.nanoTime();
+        try (DataLoader tr = loader(true, 1);
+             DataLoader te = DataLoader.builder(slow).batchSize(8).transform(new ToTensor()).workers(1).build()) {
+            Trainer t = new Trainer(new Supervised(smallNet(3), 0), tr, te, config(dir, 1));
+            t.onStep(step -> lastStep[0] = System.nanoTime());
+            t.fit();
+            double trainSeconds = ((Number) t.history().get(0).get("train_seconds")).doubleValue();
+            double upToLastStep = (lastStep[0] - started) / 1e9;
+            assertTrue(trainSeconds <= upToLastStep + 0.1, "train_seconds " + trainSeconds + " counts more than the "
+                    + upToLastStep + " s up to the last step: the evaluation's 0.4 s went in");
+            double rate = ((Number) t.history().get(0).get("train_images_per_s")).doubleValue();
+            assertEquals(tr.batchesPerEpoch() * 16 / trainSeconds, rate, rate * 1e-9);
+        }
+    }
+
+    @Test
+    void finishedMetricsStopTheirClock() throws Exception {
+        Metrics m = new Metrics();
+        m.add(1f, Tensor.of(new float[] {1f, 0f}, 1, 2), new int[] {0});
+        double at = m.finish().seconds();
+        Thread.sleep(30);
+        assertEquals(at, m.seconds());
+        assertEquals(at, m.finish().seconds(), "a second finish changes nothing");
+        assertEquals(1 / at, m.imagesPerSecond(), 1e-9 / at);
+    }
+
     /** Objectives see the global step before each forward, the same numbers after a resume. */
     @Test
     void objectivesSeeTheGlobalStepAcrossAResume(@TempDir Path dir) {
