@@ -42,12 +42,16 @@ class BlockReplacementTest {
     }
 
     static Batch batch(long seed) {
+        return batch(seed, 6);
+    }
+
+    static Batch batch(long seed, int images) {
         Rng r = new Rng(seed);
-        int[] labels = new int[6];
+        int[] labels = new int[images];
         for (int i = 0; i < labels.length; i++) {
             labels[i] = r.nextInt(5);
         }
-        return new Batch(Tensor.randn(r, 6, 3, 8, 8), labels, new int[6], 0, 0);
+        return new Batch(Tensor.randn(r, images, 3, 8, 8), labels, new int[images], 0, 0);
     }
 
     private static Map<String, float[]> snapshot(Module m) {
@@ -110,19 +114,30 @@ class BlockReplacementTest {
         assertNotEquals(lpBefore.get("layer1.0.bn1.running_mean")[0], snapshot(lp).get("layer1.0.bn1.running_mean")[0]);
     }
 
-    /** Gradients of the whole BR loss equal the sum of each term's gradient taken on its own. */
+    /**
+     * The whole BR loss and its gradients equal the sum of each term taken on its own as one graph
+     * over the batch: for a batch within one chunk of the teacher's chunked forward (6 images) and
+     * for one of three chunks (20 images: 8, 8 and 4).
+     */
     @Test
     void lowPrecisionGradientIsTheSumOfTheBranchGradients() {
+        gradientIsTheSumOfTheTerms(6);
+        gradientIsTheSumOfTheTerms(20);
+    }
+
+    private static void gradientIsTheSumOfTheTerms(int images) {
         CifarResNet fp = fpModel();
         Module lp = lpModel(fp, QatMethod.LSQ);
         BrConfig cfg = BrConfig.defaults().withWeighting(BrConfig.Weighting.HALVING).withLossWeights(0.7f, 1.3f, 0.6f);
         BlockReplacement br = BlockReplacement.wrap(lp, fp, cfg);
-        Batch b = batch(3);
+        Batch b = batch(3, images);
         try (Autograd.NoGrad ignored = Autograd.noGrad()) {
             lp.forward(b.images()); // initialise the LSQ steps first, so every pass below is the same function
         }
         lp.zeroGrad();
-        br.forward(b).loss().backward();
+        Tensor loss = br.forward(b).loss();
+        double lossValue = loss.item();
+        loss.backward();
         Map<String, float[]> combined = new LinkedHashMap<>();
         lp.namedParameters().forEach((k, v) -> combined.put(k, v.grad() == null ? null : v.grad().toFloatArray()));
 
@@ -148,9 +163,12 @@ class BlockReplacementTest {
             });
         }
         Map<String, double[]> summed = new LinkedHashMap<>();
+        double valueSum = 0;
         for (var term : terms) {
             lp.zeroGrad();
-            term.get().backward();
+            Tensor t = term.get();
+            valueSum += t.item();
+            t.backward();
             lp.namedParameters().forEach((k, v) -> {
                 if (v.grad() != null) {
                     float[] g = v.grad().toFloatArray();
@@ -161,12 +179,13 @@ class BlockReplacementTest {
                 }
             });
         }
+        assertEquals(valueSum, lossValue, 1e-5 * Math.abs(valueSum), images + " images: the loss is the sum of its terms");
         assertEquals(summed.keySet(), combined.entrySet().stream().filter(e -> e.getValue() != null).map(Map.Entry::getKey)
                 .collect(java.util.stream.Collectors.toCollection(java.util.LinkedHashSet::new)));
         for (var e : summed.entrySet()) {
             float[] got = combined.get(e.getKey());
             for (int j = 0; j < got.length; j++) {
-                assertEquals(e.getValue()[j], got[j], 1e-5 + 1e-4 * Math.abs(e.getValue()[j]), e.getKey() + "[" + j + "]");
+                assertEquals(e.getValue()[j], got[j], 1e-5 + 1e-4 * Math.abs(e.getValue()[j]), images + " images: " + e.getKey() + "[" + j + "]");
             }
         }
     }
