@@ -29,6 +29,8 @@ final class IntConv {
     final int padding;
     final boolean simd;
     final Accumulation accumulation;
+    /** Whether the tiles are bit-serial ({@link BitSerial}): 2-bit codes on a CPU that counts bits in vectors. */
+    final boolean bits;
 
     /**
      * The least work (multiply-adds) worth a part of its own: about 50 µs of one core's 16-bit
@@ -48,6 +50,8 @@ final class IntConv {
         int[] off = new int[0];
         int[] acc = new int[0];
         short[] part = new short[0];
+        short[] bits = new short[0];
+        int[] bitsOff = new int[0];
         byte[] stage = new byte[0];
         final TileRuns runs = new TileRuns();
 
@@ -61,6 +65,14 @@ final class IntConv {
 
         short[] src(int n) {
             return src.length >= n ? src : (src = new short[n]);
+        }
+
+        short[] bits(int n) {
+            return bits.length >= n ? bits : (bits = new short[n]);
+        }
+
+        int[] bitsOff(int n) {
+            return bitsOff.length >= n ? bitsOff : (bitsOff = new int[n]);
         }
 
         int[] off(int n) {
@@ -86,6 +98,11 @@ final class IntConv {
         this.padding = padding;
         this.simd = simd;
         this.accumulation = Accumulation.of(weights, inMin, inMax);
+        // the codes' range as stored: packed codes span [codeMin, codeMin + 2^bits − 1]
+        int wMin = weights.packed() ? weights.codeMin() : Byte.MIN_VALUE;
+        int wMax = weights.packed() ? weights.codeMin() + (1 << weights.bits()) - 1 : Byte.MAX_VALUE;
+        this.bits = simd && BitSerial.fits(wMin, wMax, inMin, inMax) && BitSerial.words(inChannels, kernel * kernel) <= BitSerial.MAX_WORDS
+                && BitSerial.enabled();
         if ((long) accumulation.maxProduct() * weights.cols() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("integer inference: " + name + " sums " + weights.cols() + " products up to "
                     + accumulation.maxProduct() + ", which can overflow int32");
@@ -94,6 +111,11 @@ final class IntConv {
 
     int outChannels() {
         return weights.rows();
+    }
+
+    /** How the layer's products are summed, for a model's description. */
+    String arithmetic() {
+        return bits ? "bit-serial 2x2" : accumulation.describe();
     }
 
     int outH(Act in) {
@@ -254,7 +276,7 @@ final class IntConv {
         boolean shared = stride == 1 && padding < kernel;
         int hs = shared ? a.h() + padding : ceilDiv(a.h() + 2 * padding, stride);
         int ws = shared ? a.w() + padding : ceilDiv(a.w() + 2 * padding, stride);
-        boolean pairs = pairs(n * hs * ws);
+        boolean pairs = !bits && pairs(n * hs * ws);
         // a tile's positions: two per lane when pairs
         int tile = pairs ? 2 * ConvKernel.tile() : ConvKernel.tile();
         int k = weights.cols();
@@ -262,9 +284,16 @@ final class IntConv {
         int span = pairs ? accumulation.pairChunk()
                 : accumulation.shortLanes() ? accumulation.chunk()
                 : Math.min(k, accumulation.floatSpan());
-        boolean floats = !pairs && !accumulation.shortLanes();
-        short[] w = floats ? null : workspace == null ? shortWeights(span) : workspace.constant(this, span, short[].class, () -> shortWeights(span));
+        boolean floats = !bits && !pairs && !accumulation.shortLanes();
+        boolean shorts = !bits && !floats;
+        short[] w = !shorts ? null : workspace == null ? shortWeights(span) : workspace.constant(this, span, short[].class, () -> shortWeights(span));
         float[] wf = !floats ? null : workspace == null ? floatWeights(span) : workspace.constant(this, span, float[].class, () -> floatWeights(span));
+        int[] wb = !bits ? null : workspace == null ? bitWeights() : workspace.constant(this, 0, int[].class, this::bitWeights);
+        int taps = kernel * kernel;
+        int words = BitSerial.words(inChannels, taps);
+        // the channel planes' distance in the code planes, and the positions the tiles read past the last
+        int len = shared ? (n * hs + padding) * ws : stride * stride * n * hs * ws;
+        int slack = kernel * (ws + 1) + tile;
         // parts worth handing to another thread: a helper's wake-up costs tens of microseconds
         long macs = (long) n * oh * ow * outChannels() * k;
         int most = (int) Math.max(1, Math.min(Integer.MAX_VALUE, macs / minPartMacs));
@@ -290,19 +319,36 @@ final class IntConv {
             once = imageParts == 1 && groups > 1 ? lower(a, 0, n, shared, hs, ws, caller, tile) : null;
             onceOff = once == null ? null : caller.off;
         }
+        if (bits && once != null) {
+            // the planes every part reads, as bit planes, once (the parts then leave the caller's bit buffers alone)
+            short[] packed = caller.bits(BitSerial.bitsLength(inChannels, len, slack));
+            BitSerial.pack(once, inChannels, len, slack, a.zeroPoint(), packed);
+            onceOff = BitSerial.offsets(onceOff, inChannels, taps, len, caller.bitsOff(words));
+            once = packed;
+        }
+        short[] common = once;
+        int[] commonOff = onceOff;
         Threads.parallelFor(imageParts * groups, part -> {
             int i0 = part / groups * perPart;
             int i1 = Math.min(n, i0 + perPart);
             int b0 = part % groups * perGroup;
             int b1 = Math.min(blocks, b0 + perGroup);
             Scratch s = SCRATCH.get();
-            short[] src = once != null ? once : lower(a, i0, i1, shared, hs, ws, s, tile);
-            int[] off = once != null ? onceOff : s.off;
+            short[] src = common != null ? common : lower(a, i0, i1, shared, hs, ws, s, tile);
+            int[] off = common != null ? commonOff : s.off;
+            if (bits && common == null) {
+                // this part's own planes (images i0 .. i1−1) as bit planes
+                int partLen = shared ? ((i1 - i0) * hs + padding) * ws : stride * stride * (i1 - i0) * hs * ws;
+                short[] packed = s.bits(BitSerial.bitsLength(inChannels, partLen, slack));
+                BitSerial.pack(src, inChannels, partLen, slack, a.zeroPoint(), packed);
+                off = BitSerial.offsets(off, inChannels, taps, partLen, s.bitsOff(words));
+                src = packed;
+            }
             int gridLen = ((i1 - i0 - 1) * hs + oh) * ws;
             // where the part's grid starts in its planes: planes of the whole call start at image 0
-            int base = once != null ? i0 * hs * ws : 0;
+            int base = common != null ? i0 * hs * ws : 0;
             int[] acc = s.acc(rows * tile);
-            short[] partial = s.part(3 * rows * ConvKernel.tile());
+            short[] partial = s.part(Math.max(3 * rows * ConvKernel.tile(), BitSerial.partLength()));
             TileRuns runs = s.runs;
             // tiles outer, channel blocks inner: a tile's runs are found once for all its blocks
             for (int o0 = 0; o0 < gridLen; o0 += tile) {
@@ -310,7 +356,9 @@ final class IntConv {
                 int at = base + o0;
                 for (int b = b0; b < b1; b++) {
                     int block = b * rows * k;
-                    if (pairs) {
+                    if (bits) {
+                        BitSerial.tile(wb, b * rows * 2 * words, words, src, off, at, acc, partial);
+                    } else if (pairs) {
                         ConvKernel.tilePairs(w, block, k, src, off, at, accumulation.pairChunk(), accumulation.anyWindow(), acc, partial);
                     } else if (accumulation.shortLanes()) {
                         ConvKernel.tileShort(w, block, k, src, off, at, accumulation.chunk(), acc, partial);
@@ -452,6 +500,13 @@ final class IntConv {
             ConvKernel.spanMajor(rowMajor, r0, k, span, w, r0 * k);
         }
         return w;
+    }
+
+    /** All weight rows in the bit-serial tiles' layout ({@link BitSerial#weights}). */
+    private int[] bitWeights() {
+        byte[] b = new byte[outChannels() * weights.cols()];
+        weights.rows(0, outChannels(), b);
+        return BitSerial.weights(b, outChannels(), inChannels, kernel * kernel);
     }
 
     /** {@link #shortWeights} as floats: the layout {@link ConvKernel#tileFloat} reads. */

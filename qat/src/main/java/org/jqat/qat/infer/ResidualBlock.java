@@ -166,7 +166,7 @@ final class ResidualBlock implements Step {
     @Override
     public String describe() {
         return name + ": residual block W" + conv1.weights.bits() + "/W" + conv2.weights.bits() + " A" + g1.codeMax() + "max ("
-                + conv1.accumulation.describe() + ", " + conv2.accumulation.describe() + ")"
+                + conv1.arithmetic() + ", " + conv2.arithmetic() + ")"
                 + (convD != null ? ", downsample conv" : padStride > 0 ? ", option-A shortcut" : ", identity") + ", stream scale " + outScale;
     }
 

@@ -153,7 +153,7 @@ final class Steps {
             }
 
             public String describe() {
-                return conv.name + ": int conv W" + conv.weights.bits() + " (" + conv.accumulation.describe() + ") -> " + what;
+                return conv.name + ": int conv W" + conv.weights.bits() + " (" + conv.arithmetic() + ") -> " + what;
             }
 
             public long bytes() {
@@ -183,7 +183,7 @@ final class Steps {
             }
 
             public String describe() {
-                return conv.name + ": int conv W" + conv.weights.bits() + " (" + conv.accumulation.describe() + ") -> float";
+                return conv.name + ": int conv W" + conv.weights.bits() + " (" + conv.arithmetic() + ") -> float";
             }
 
             public long bytes() {
