@@ -213,9 +213,12 @@ final class IntConv {
             for (int img = 0; img < n; img++) {
                 int top = c0 + img * hs * ws;
                 java.util.Arrays.fill(planes, top, top + padding * ws, zeroPoint);
-                for (int r = 0; r < h; r++) {
-                    int row = top + (padding + r) * ws;
-                    java.util.Arrays.fill(planes, row, row + padding, zeroPoint);
+                // a row's left border is a value or two: stored directly (a fill call per row cost
+                // 5% of a W2A2 ResNet-20 forward)
+                for (int row = top + padding * ws, end = row + h * ws; row < end; row += ws) {
+                    for (int p = row; p < row + padding; p++) {
+                        planes[p] = zeroPoint;
+                    }
                 }
             }
             java.util.Arrays.fill(planes, c0 + n * hs * ws, c0 + block, zeroPoint);

@@ -85,7 +85,7 @@ final class ResidualBlock implements Step {
 
     /**
      * The block on the grid layout: conv1's code planes straight from the stream, conv1's codes
-     * straight into conv2's planes, conv2's epilogue adding the shortcut run by run in place; the
+     * straight into conv2's planes, conv2's epilogue adding the shortcut run by run in place (into the input stream); the
      * output stays a grid for the next block (a dense input, the first block of a stage, is laid
      * out as a grid once).
      */
@@ -104,7 +104,10 @@ final class ResidualBlock implements Step {
         conv2.fillBorders(p2, n, h, w, (short) g2.zeroPoint());
         Act b = Act.codes(n, c1, h, w, null, g2.unsigned(), g2.zeroPoint(), g2.scale());
         int c = conv2.outChannels();
-        int[] out = ws.ints("stream", c * plane, in.stream());
+        // the output overwrites the input stream in place: each position reads its shortcut and then
+        // writes its sum, and nothing reads the input after conv1's planes; one stream instead of
+        // two keeps a chunk's stage-1 layers in L2
+        int[] out = in.stream();
         conv2.forwardPlanes(b, p2, Epilogue.residualGrid(rq2, c, h, w, plane, in.stream(), identity, out), ws);
         return Act.gridStream(n, c, h, w, out, outScale);
     }
