@@ -56,7 +56,7 @@ final class InferCommand implements Callable<Integer> {
     boolean compare;
 
     @Option(names = "--layers", description = "First print each step of the integer model, one a line: a conv's weight bits and "
-            + "how it accumulates (int16 spans, int16 pairs, exact fp32), what it feeds.")
+            + "how it accumulates (int16 spans, int16 pairs, exact fp32, bit-serial), what it feeds.")
     boolean layers;
 
     @Override
