@@ -92,3 +92,16 @@ if [[ -n "$plain" && -n "$br" ]]; then
   printf '%-40s %12s %12s %8s  %s\n' resnet20_br_cost "$(awk -v p="$plain" -v b="$br" 'BEGIN { printf "%.2fx", p / b }')" - - \
     "time of a block-replacement step over a plain LSQ step (target <= 1.6x)"
 fi
+# The integer engine against jqat's own FP32 inference (images/s over images/s; the models take turns in
+# one JVM, see SideBySide.infer; jqat only).
+for b in 1 128; do
+  fp=$(awk -v n="resnet20_infer_fp32_b$b" '$2 == n { print $3 }' "$out/jqat")
+  for m in int8 w4a4 w2a2; do
+    v=$(awk -v n="resnet20_infer_${m}_b$b" '$2 == n { print $3 }' "$out/jqat")
+    if [[ -n "$fp" && -n "$v" ]]; then
+      if [[ $b == 1 ]]; then target=">= 1.0x"; elif [[ $m == int8 ]]; then target=">= 1.2x"; else target=">= 1.5x"; fi
+      printf '%-40s %12s %12s %8s  %s\n' "resnet20_infer_${m}_over_fp32_b$b" "$(awk -v a="$v" -v f="$fp" 'BEGIN { printf "%.2fx", a / f }')" - - \
+        "jqat integer over jqat FP32 images/s (target $target)"
+    fi
+  done
+done

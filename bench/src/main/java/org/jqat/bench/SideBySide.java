@@ -108,23 +108,59 @@ public final class SideBySide {
      * ResNet-20 (option A) inference at batch 1 and 128: the float model through
      * {@link Inference#optimize} (batch norm folded, fused epilogues) and the integer engine on the
      * LSQ W8A8/W4A4/W2A2 exports of the same network ({@link QuantResNet20}). Best time of several
-     * calls, as pytorch_side.py times its models.
+     * calls, as pytorch_side.py times its models; the four models take turns, a few calls each, so
+     * that the integer engine's ratios to FP32 (the script prints them) compare models that saw the
+     * same phases of the host, whose speed drifts for minutes at a time.
      */
     private static void infer() {
         CifarResNet fp = QuantResNet20.floatModel();
         InferenceModel fast = Inference.optimize(fp);
+        int[] bits = {8, 4, 2};
+        IntModel[] integer = new IntModel[bits.length];
+        for (int i = 0; i < bits.length; i++) {
+            integer[i] = exported(fp, bits[i]);
+        }
         for (int batch : new int[] {1, 128}) {
             Tensor images = Tensor.randn(new Rng(23), batch, 3, 32, 32);
-            result("resnet20_infer_fp32_b" + batch, batch / bestSeconds(batch, () -> fast.forward(images)), "img/s");
-        }
-        for (int bits : new int[] {8, 4, 2}) {
-            IntModel integer = exported(fp, bits);
-            for (int batch : new int[] {1, 128}) {
-                Tensor images = Tensor.randn(new Rng(23), batch, 3, 32, 32);
-                String name = bits == 8 ? "resnet20_infer_int8_b" + batch : "resnet20_infer_w" + bits + "a" + bits + "_b" + batch;
-                result(name, batch / bestSeconds(batch, () -> integer.logits(images)), "img/s");
+            Runnable[] calls = new Runnable[1 + bits.length];
+            calls[0] = () -> fast.forward(images);
+            for (int i = 0; i < bits.length; i++) {
+                IntModel m = integer[i];
+                calls[1 + i] = () -> m.logits(images);
+            }
+            double[] best = bestSecondsInTurns(batch, calls);
+            result("resnet20_infer_fp32_b" + batch, batch / best[0], "img/s");
+            for (int i = 0; i < bits.length; i++) {
+                String name = bits[i] == 8 ? "resnet20_infer_int8_b" + batch : "resnet20_infer_w" + bits[i] + "a" + bits[i] + "_b" + batch;
+                result(name, batch / best[1 + i], "img/s");
             }
         }
+    }
+
+    /**
+     * Best wall time of one call of each of {@code calls}, after warm-up, taken in turns: five
+     * rounds, each running every call a few times (many at batch 1, few at large batches).
+     */
+    private static double[] bestSecondsInTurns(int batch, Runnable[] calls) {
+        int warm = batch == 1 ? 100 : 5;
+        int perTurn = batch == 1 ? 80 : 5;
+        for (Runnable call : calls) {
+            for (int i = 0; i < warm; i++) {
+                call.run();
+            }
+        }
+        double[] best = new double[calls.length];
+        java.util.Arrays.fill(best, Double.MAX_VALUE);
+        for (int round = 0; round < 5; round++) {
+            for (int c = 0; c < calls.length; c++) {
+                for (int i = 0; i < perTurn; i++) {
+                    long t = System.nanoTime();
+                    calls[c].run();
+                    best[c] = Math.min(best[c], (System.nanoTime() - t) / 1e9);
+                }
+            }
+        }
+        return best;
     }
 
     /** The integer engine on the LSQ W{bits}A{bits} export of fp. */
@@ -141,21 +177,6 @@ public final class SideBySide {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-    }
-
-    /** Best wall time of one call after warm-up: many calls at batch 1, fewer at large batches. */
-    private static double bestSeconds(int batch, Runnable call) {
-        int reps = batch == 1 ? 400 : 25, warm = batch == 1 ? 100 : 5;
-        double best = Double.MAX_VALUE;
-        for (int i = 0; i < reps; i++) {
-            long t = System.nanoTime();
-            call.run();
-            double sec = (System.nanoTime() - t) / 1e9;
-            if (i >= warm) {
-                best = Math.min(best, sec);
-            }
-        }
-        return best;
     }
 
     /**
