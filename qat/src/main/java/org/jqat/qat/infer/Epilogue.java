@@ -93,11 +93,9 @@ abstract class Epilogue {
 
             @Override
             void tile(int co0, int rows, int[] acc, int tile, TileRuns runs) {
-                byte[] stage = runs.codes(tile);
                 for (int r = 0; r < rows; r++) {
                     int co = co0 + r;
-                    Requantize.codesRow(acc, r * tile, tile, q, co, stage, 0);
-                    ConvKernel.widen(stage, 0, unsigned, planes, co * block + runs.origin + shift, runs.valid);
+                    Requantize.shortsRow(acc, r * tile, runs.valid, q, co, planes, co * block + runs.origin + shift);
                 }
             }
         };

@@ -52,12 +52,7 @@ final class IntConv {
         short[] part = new short[0];
         short[] bits = new short[0];
         int[] bitsOff = new int[0];
-        byte[] stage = new byte[0];
         final TileRuns runs = new TileRuns();
-
-        byte[] stage(int n) {
-            return stage.length >= n ? stage : (stage = new byte[n]);
-        }
 
         short[] part(int n) {
             return part.length >= n ? part : (part = new short[n]);
@@ -232,10 +227,10 @@ final class IntConv {
     /**
      * This layer's shared code planes (padding 1) built straight from a stream in the grid layout
      * ({@link Act#grid}, the same geometry shifted by one border row and column): each channel's
-     * whole grid requantized by row {@code ci} of {@code q} and widened in place, then the border
-     * written. The dense stream's codes and their lowering are skipped.
+     * whole grid requantized by row {@code ci} of {@code q} straight into 16-bit codes, then the
+     * border written. The dense stream's codes and their lowering are skipped.
      */
-    void planesFromGrid(Act s, Requant q, boolean unsigned, short zeroPoint, short[] planes) {
+    void planesFromGrid(Act s, Requant q, short zeroPoint, short[] planes) {
         if (!s.grid() || padding != 1 || s.c() != inChannels) {
             throw new IllegalStateException("integer inference: " + name + " takes a grid stream of " + inChannels + " channels");
         }
@@ -243,14 +238,8 @@ final class IntConv {
         int plane = s.gridPlane();
         int block = planeBlock(n, s.h(), s.w());
         int shift = planeCols(s.w()) + 1;
-        int piece = 4 * ConvKernel.tile();
-        byte[] stage = SCRATCH.get().stage(piece);
         for (int ci = 0; ci < inChannels; ci++) {
-            for (int o0 = 0; o0 < plane; o0 += piece) {
-                int len = Math.min(piece, plane - o0);
-                Requantize.codesRow(s.stream(), ci * plane + o0, len, q, ci, stage, 0);
-                ConvKernel.widen(stage, 0, unsigned, planes, ci * block + o0 + shift, len);
-            }
+            Requantize.shortsRow(s.stream(), ci * plane, plane, q, ci, planes, ci * block + shift);
             // the channel's borders while its plane is in L1: after all channels, each border store
             // of the strided pass went to L2
             fillBorders(planes, ci, n, s.h(), s.w(), zeroPoint);

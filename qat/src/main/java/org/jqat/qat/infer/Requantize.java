@@ -3,6 +3,7 @@ package org.jqat.qat.infer;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -67,6 +68,21 @@ public final class Requantize {
         }
     }
 
+    /**
+     * SIMD: {@code out[to + j] = (short) q.apply(r, acc[from + j])} for j < n: the codes as the
+     * 16-bit code planes hold them (a byte code widened by its signedness is the same value), in
+     * one pass instead of a byte row and a widening.
+     */
+    public static void shortsRow(int[] acc, int from, int n, Requant q, int r, short[] out, int to) {
+        Simd.shortsRow(acc, from, n, q, r, out, to);
+    }
+
+    public static void shortsRowScalar(int[] acc, int from, int n, Requant q, int r, short[] out, int to) {
+        for (int j = 0; j < n; j++) {
+            out[to + j] = (short) q.apply(r, acc[from + j]);
+        }
+    }
+
     /** SIMD: {@code out[to + j] = q.apply(r, acc[from + j])} for j < n. */
     public static void intsRow(int[] acc, int from, int n, Requant q, int r, int[] out, int to) {
         Simd.intsRow(acc, from, n, q, r, out, to);
@@ -106,6 +122,8 @@ public final class Requantize {
                 jdk.incubator.vector.VectorShape.forBitSize(LS.length() * 32));
         static final VectorSpecies<Byte> BS = ByteVector.SPECIES_PREFERRED.withShape(
                 jdk.incubator.vector.VectorShape.forBitSize(Math.max(64, LS.length() * 8)));
+        static final VectorSpecies<Short> SS = ShortVector.SPECIES_PREFERRED.withShape(
+                jdk.incubator.vector.VectorShape.forBitSize(Math.max(64, LS.length() * 16)));
 
         /**
          * {@code clamp((acc·m + add) >> shift, lo, hi)} of the lanes of {@code mask} of
@@ -142,6 +160,21 @@ public final class Requantize {
                 ByteVector b = (ByteVector) lanes(acc, from + j, m, q.m()[r], add(q, r), q.shift()[r], q.lo(), q.hi())
                         .convertShape(VectorOperators.L2B, BS, 0);
                 b.intoArray(out, to + j, m.cast(BS));
+            }
+        }
+
+        static void shortsRow(int[] acc, int from, int n, Requant q, int r, short[] out, int to) {
+            if (LS.length() != SS.length()) {
+                shortsRowScalar(acc, from, n, q, r, out, to);
+                return;
+            }
+            long mul = q.m()[r];
+            long add = add(q, r);
+            int shift = q.shift()[r];
+            for (int j = 0; j < n; j += LS.length()) {
+                VectorMask<Integer> m = IS.indexInRange(j, n);
+                ShortVector v = (ShortVector) lanes(acc, from + j, m, mul, add, shift, q.lo(), q.hi()).convertShape(VectorOperators.L2S, SS, 0);
+                v.intoArray(out, to + j, m.cast(SS));
             }
         }
 

@@ -96,7 +96,7 @@ final class ResidualBlock implements Step {
         int plane = Act.gridPlane(n, h, w);
         Act in = x.grid() ? x : x.gridded(ws.ints("grid", x.c() * plane, null));
         short[] p1 = ws.shorts("planes1", conv1.planesLength(n, h, w));
-        conv1.planesFromGrid(in, toCodes1, g1.unsigned(), (short) g1.zeroPoint(), p1);
+        conv1.planesFromGrid(in, toCodes1, (short) g1.zeroPoint(), p1);
         Act a = Act.codes(n, x.c(), h, w, null, g1.unsigned(), g1.zeroPoint(), g1.scale());
         int c1 = conv1.outChannels();
         short[] p2 = ws.shorts("planes", conv2.planesLength(n, h, w));

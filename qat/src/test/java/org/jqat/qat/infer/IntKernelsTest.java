@@ -102,6 +102,17 @@ class IntKernelsTest {
             Requantize.toCodes(acc, rows, n, codes, a);
             Requantize.toCodesScalar(acc, rows, n, codes, e);
             assertArrayEquals(e, a);
+            // straight into 16-bit code planes: the byte codes widened by their signedness, at an offset
+            short[] as = new short[acc.length + 5];
+            short[] es = new short[acc.length + 5];
+            for (int r = 0; r < rows; r++) {
+                Requantize.shortsRow(acc, r * n, n, codes, r, as, 3 + r * n);
+                Requantize.shortsRowScalar(acc, r * n, n, codes, r, es, 3 + r * n);
+            }
+            assertArrayEquals(es, as);
+            for (int i = 0; i < acc.length; i++) {
+                assertEquals(trial % 2 == 0 ? e[i] & 0xFF : e[i], as[3 + i]);
+            }
             Requant wide = Requant.of(m, b, Integer.MIN_VALUE, Integer.MAX_VALUE);
             int[] ai = new int[acc.length];
             int[] ei = new int[acc.length];
