@@ -287,7 +287,7 @@ final class BitSerial {
         // passed C2's inlining budget and left the vector operations in their Java fallbacks
         // (the tile ran 4x slower than the loop alone).
         static void tile(int[] w, int block, int words, short[] bits, int[] off, int o0, int[] acc, short[] part) {
-            int t = 4 * L;
+            int t = ConvKernel.tile(); // four passes of L positions
             for (int p = 0; p < t; p += L) {
                 sums(w, block, words, bits, off, o0 + p, part);
                 combine(part, acc, p, t);

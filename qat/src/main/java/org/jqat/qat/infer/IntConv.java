@@ -287,11 +287,7 @@ final class IntConv {
         short[] w = !shorts ? null : workspace == null ? shortWeights(span) : workspace.constant(this, span, short[].class, () -> shortWeights(span));
         float[] wf = !floats ? null : workspace == null ? floatWeights(span) : workspace.constant(this, span, float[].class, () -> floatWeights(span));
         int[] wb = !bits ? null : workspace == null ? bitWeights() : workspace.constant(this, 0, int[].class, this::bitWeights);
-        int taps = kernel * kernel;
-        int words = BitSerial.words(inChannels, taps);
-        // the channel planes' distance in the code planes, and the positions the tiles read past the last
-        int len = shared ? (n * hs + padding) * ws : stride * stride * n * hs * ws;
-        int slack = kernel * (ws + 1) + tile;
+        int words = BitSerial.words(inChannels, kernel * kernel);
         // parts worth handing to another thread: a helper's wake-up costs tens of microseconds
         long macs = (long) n * oh * ow * outChannels() * k;
         int most = (int) Math.max(1, Math.min(Integer.MAX_VALUE, macs / minPartMacs));
@@ -319,10 +315,8 @@ final class IntConv {
         }
         if (bits && once != null) {
             // the planes every part reads, as bit planes, once (the parts then leave the caller's bit buffers alone)
-            short[] packed = caller.bits(BitSerial.bitsLength(inChannels, len, slack));
-            BitSerial.pack(once, inChannels, len, slack, a.zeroPoint(), packed);
-            onceOff = BitSerial.offsets(onceOff, inChannels, taps, len, caller.bitsOff(words));
-            once = packed;
+            once = toBits(once, onceOff, n, shared, hs, ws, tile, a.zeroPoint(), caller);
+            onceOff = caller.bitsOff;
         }
         short[] common = once;
         int[] commonOff = onceOff;
@@ -336,11 +330,8 @@ final class IntConv {
             int[] off = common != null ? commonOff : s.off;
             if (bits && common == null) {
                 // this part's own planes (images i0 .. i1−1) as bit planes
-                int partLen = shared ? ((i1 - i0) * hs + padding) * ws : stride * stride * (i1 - i0) * hs * ws;
-                short[] packed = s.bits(BitSerial.bitsLength(inChannels, partLen, slack));
-                BitSerial.pack(src, inChannels, partLen, slack, a.zeroPoint(), packed);
-                off = BitSerial.offsets(off, inChannels, taps, partLen, s.bitsOff(words));
-                src = packed;
+                src = toBits(src, off, i1 - i0, shared, hs, ws, tile, a.zeroPoint(), s);
+                off = s.bitsOff;
             }
             int gridLen = ((i1 - i0 - 1) * hs + oh) * ws;
             // where the part's grid starts in its planes: planes of the whole call start at image 0
@@ -377,6 +368,22 @@ final class IntConv {
      */
     boolean pairs(int grid) {
         return accumulation.pairs() && grid >= 8 * ConvKernel.tile();
+    }
+
+    /**
+     * Code planes {@code src} of {@code images} images (their taps at {@code off}) as bit planes
+     * ({@link BitSerial#pack}) in {@code s}'s bit buffer, returned, with the words' offsets in
+     * {@code s.bitsOff}.
+     */
+    private short[] toBits(short[] src, int[] off, int images, boolean shared, int hs, int ws, int tile, int zeroPoint, Scratch s) {
+        int taps = kernel * kernel;
+        // the distance between channel planes, and the positions the tiles read past the last (as lower() leaves them)
+        int len = shared ? (images * hs + padding) * ws : stride * stride * images * hs * ws;
+        int slack = kernel * (ws + 1) + tile;
+        short[] bits = s.bits(BitSerial.bitsLength(inChannels, len, slack));
+        BitSerial.pack(src, inChannels, len, slack, zeroPoint, bits);
+        BitSerial.offsets(off, inChannels, taps, len, s.bitsOff(BitSerial.words(inChannels, taps)));
+        return bits;
     }
 
     /** Each tap's offset from an output's grid position in the code planes of {@code images} images, into {@code off}. */

@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
 class BitSerialTest {
     private final Random rnd = new Random(29);
 
-    /** {@code make} with the bit-serial tiles on (or off). */
-    private static <T> T with(String mode, Supplier<T> make) {
+    /** {@code make} with {@link BitSerial#PROPERTY} set to {@code mode} (the other infer tests use it too). */
+    static <T> T with(String mode, Supplier<T> make) {
         String before = System.getProperty(BitSerial.PROPERTY);
         System.setProperty(BitSerial.PROPERTY, mode);
         try {

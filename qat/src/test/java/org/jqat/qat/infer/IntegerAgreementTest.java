@@ -127,19 +127,9 @@ class IntegerAgreementTest {
             assertEquals(expected, java.util.Arrays.toString(simd.chunk(3).logits(x).toFloatArray()), "W" + bits + "A" + bits + ", chunks of 3");
             if (bits == 2) {
                 // the bit-serial tiles on whatever CPU runs the tests (by default only where it counts bits in vectors)
-                String before = System.getProperty(BitSerial.PROPERTY);
-                System.setProperty(BitSerial.PROPERTY, "on");
-                try {
-                    IntModel serial = IntModel.load(file, q);
-                    assertTrue(serial.describe().stream().anyMatch(d -> d.contains("bit-serial")), String.join("\n", serial.describe()));
-                    assertEquals(expected, java.util.Arrays.toString(serial.logits(x).toFloatArray()), "W2A2 bit-serial");
-                } finally {
-                    if (before == null) {
-                        System.clearProperty(BitSerial.PROPERTY);
-                    } else {
-                        System.setProperty(BitSerial.PROPERTY, before);
-                    }
-                }
+                IntModel serial = BitSerialTest.with("on", () -> IntModel.load(file, q));
+                assertTrue(serial.describe().stream().anyMatch(d -> d.contains("bit-serial")), String.join("\n", serial.describe()));
+                assertEquals(expected, java.util.Arrays.toString(serial.logits(x).toFloatArray()), "W2A2 bit-serial");
             }
         }
     }
